@@ -1,0 +1,3 @@
+from kafka_chaos.cli import main
+
+main()

@@ -1,0 +1,255 @@
+"""The `kchaos` command: thin typer layer that calls the library and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kafka_chaos import __version__
+from kafka_chaos.errors import ExitCode, KchaosError, UsageError
+
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_COMPOSE = Path("compose/kraft-3.yml")
+DEFAULT_VERSION = os.environ.get("KCHAOS_KAFKA_VERSION", "4.1.1")
+
+app = typer.Typer(
+    help="kchaos: run a Kafka workload under a fault schedule and verify what was lost, duplicated "
+         "or reordered.\n\nStart here: kchaos image build (once, no registry needed), then "
+         "kchaos run scenarios/at-least-once-leader-kill.yaml.\n\nExit codes: 0 expectations met, "
+         "1 expectation violated, 2 invalid input, 3 infrastructure failure, 130 interrupted.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+image_app = typer.Typer(help="Build the Kafka image locally (Maven Central jars on Debian; no registry).",
+                        no_args_is_help=True)
+cluster_app = typer.Typer(help="Start, inspect and remove the local 3-broker KRaft cluster.", no_args_is_help=True)
+app.add_typer(image_app, name="image")
+app.add_typer(cluster_app, name="cluster")
+
+_debug = False
+
+
+def _version(value: bool):
+    if value:
+        console.print(f"kchaos {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit."),
+          debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")):
+    global _debug
+    _debug = debug
+
+
+def fail(exc: BaseException) -> typer.Exit:
+    """Print one line for a KchaosError (a traceback only with --debug) and pick the exit code."""
+    if _debug:
+        traceback.print_exception(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        err.print("[yellow]interrupted[/]")
+        return typer.Exit(ExitCode.INTERRUPTED)
+    if isinstance(exc, KchaosError):
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return typer.Exit(exc.exit_code)
+    err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+              highlight=False, soft_wrap=True)
+    return typer.Exit(ExitCode.INFRASTRUCTURE)
+
+
+def guarded(fn):
+    """Run a command body, turning errors into one line and an exit code."""
+    try:
+        return fn()
+    except typer.Exit:
+        raise
+    except (KchaosError, KeyboardInterrupt, Exception) as exc:  # noqa: B014 - the edge of the program
+        raise fail(exc) from None
+
+
+# ---------------------------------------------------------------- image
+@image_app.command("build")
+def image_build(kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka release, e.g. 3.9.1 or 4.1.1."),
+                force: bool = typer.Option(False, help="Rebuild even if the image exists.")):
+    """Build kchaos/kafka:VERSION from Maven Central jars on a Debian root filesystem.
+
+    Needs root, a Docker engine, debootstrap and Maven (scripts/install-docker.sh installs them).
+    Inside the image the usual tools run as in the distribution, for example:
+    docker exec kchaos_kafka-1_1 kafka-producer-perf-test.sh --topic t --num-records 100000
+    --record-size 100 --throughput -1 --producer-props bootstrap.servers=localhost:9092
+    """
+    from kafka_chaos import image
+
+    def body():
+        with console.status(f"building kchaos/kafka:{kafka_version} …"):
+            result = image.build(kafka_version, force=force)
+        for step, how in result.steps.items():
+            console.print(f"  {step}: {how}")
+        console.print(f"[green]built[/] {result.tag} in {result.seconds:.0f} s")
+    guarded(body)
+
+
+# ---------------------------------------------------------------- cluster
+def _compose_cluster(compose: Path):
+    from kafka_chaos.cluster import ComposeCluster
+
+    if not compose.is_file():
+        raise UsageError(f"--compose: {compose} does not exist (run from the repository root or pass --compose)")
+    return ComposeCluster(compose)
+
+
+@cluster_app.command("up")
+def cluster_up(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file of the cluster."),
+               kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka version of the image."),
+               timeout: float = typer.Option(180, help="Seconds to wait for all brokers.")):
+    """Start the cluster and wait until every broker is registered and an RF=3 topic works."""
+    from kafka_chaos.cluster import metadata
+
+    def body():
+        cluster = _compose_cluster(compose)
+        start = time.monotonic()
+        with console.status("starting containers …"):
+            used = cluster.up(kafka_version)
+        console.print(f"image: {used}")
+        with console.status("waiting for brokers …"):
+            metadata.wait_ready(cluster, timeout)
+        console.print(f"[green]cluster up[/] in {time.monotonic() - start:.1f} s; bootstrap {cluster.bootstrap}")
+        _print_status(cluster)
+    guarded(body)
+
+
+@cluster_app.command("status")
+def cluster_status(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file of the cluster.")):
+    """Table of brokers: id, container, state, host port, active controller, partitions led."""
+    def body():
+        cluster = _compose_cluster(compose)
+        cluster.refresh()
+        _print_status(cluster)
+    guarded(body)
+
+
+@cluster_app.command("down")
+def cluster_down(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file of the cluster.")):
+    """Remove the cluster's containers, networks and volumes."""
+    def body():
+        with console.status("removing cluster …"):
+            _compose_cluster(compose).down()
+        console.print("[green]cluster removed[/]")
+    guarded(body)
+
+
+def _print_status(cluster) -> None:
+    from kafka_chaos.cluster import status
+
+    table = Table(title="brokers")
+    for col in ("id", "container", "state", "host port", "controller", "leads"):
+        table.add_column(col)
+    colors = {"running": "green", "paused": "yellow"}
+    for row in status(cluster):
+        color = colors.get(row.state, "red")
+        table.add_row(str(row.broker), row.container, f"[{color}]{row.state}[/]", row.port,
+                      "yes" if row.controller else "", str(row.leads))
+    console.print(table)
+
+
+# ---------------------------------------------------------------- scenarios
+@app.command()
+def validate(files: List[Path] = typer.Argument(..., help="Scenario YAML files.")):
+    """Check scenario files without touching any cluster (exit 2 on the first bad file)."""
+    from kafka_chaos import scenario
+
+    def body():
+        for path in files:
+            s = scenario.load(path)
+            console.print(f"[green]ok[/] {path}: {s.name} ({len(s.faults)} faults, {s.duration:g} s)")
+    guarded(body)
+
+
+@app.command()
+def run(file: Path = typer.Argument(..., help="Scenario YAML file."),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
+        runs: Path = typer.Option(Path("runs"), help="Folder for run directories."),
+        keep_cluster: bool = typer.Option(False, help="Leave a cluster kchaos started running afterwards."),
+        kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka version when kchaos starts the cluster.")):
+    """Run a scenario: start the cluster, play the workload and the faults, heal, verify, report.
+
+    The run directory (runs/<time>-<name>/) keeps the scenario, the fault timeline and every
+    send, acknowledgement and processed record; `kchaos verify RUN_DIR` re-checks it later.
+    Exit 0 when every `expect:` bound holds, 1 when one is broken.
+    """
+    from kafka_chaos import report, runner, scenario
+
+    def body():
+        s = scenario.load(file)
+        result = runner.run(s, runs_dir=runs, keep_cluster=keep_cluster, kafka_version=kafka_version,
+                            console=console)
+        report.print_verdict(console, result.verdict, result.run_dir, result.heals, s)
+        if json_out:
+            report.write_json(json_out, result.verdict, result.run_dir)
+        raise typer.Exit(ExitCode.PASSED if result.verdict.passed else ExitCode.VIOLATED)
+    guarded(body)
+
+
+@app.command()
+def verify(run_dir: Path = typer.Argument(..., help="A run directory written by `kchaos run`."),
+           json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here.")):
+    """Re-verify a run directory (also one whose run was killed half-way); talks to no cluster."""
+    from kafka_chaos import report, verify as verifier
+
+    def body():
+        verdict = verifier.verify_run_dir(run_dir)
+        report.print_verdict(console, verdict, run_dir, [], None)
+        if json_out:
+            report.write_json(json_out, verdict, run_dir)
+        raise typer.Exit(ExitCode.PASSED if verdict.passed else ExitCode.VIOLATED)
+    guarded(body)
+
+
+@app.command()
+def heal(run_dir: Optional[Path] = typer.Argument(None, help="Run directory whose faults to undo."),
+         all_runs: bool = typer.Option(False, "--all", help="Undo the faults of every run under --runs."),
+         runs: Path = typer.Option(Path("runs"), help="Folder for run directories.")):
+    """Undo the faults a killed kchaos left applied (unpause, restart), from the run's state file."""
+    from kafka_chaos import faults
+
+    def body():
+        if (run_dir is None) == (not all_runs):
+            raise UsageError("give a RUN_DIR or --all")
+        dirs = sorted(p.parent for p in runs.glob("*/" + faults.LEDGER)) if all_runs else [run_dir]
+        healed = 0
+        for d in dirs:
+            for line in faults.heal_run_dir(d):
+                console.print(f"  healed: {line}")
+                healed += 1
+        console.print(f"[green]{healed} fault(s) healed[/]" if healed else "nothing to heal")
+    guarded(body)
+
+
+@app.command("faults")
+def list_faults():
+    """List the fault actions and targets a scenario can use."""
+    from kafka_chaos import faults
+
+    table = Table(title="fault actions")
+    table.add_column("action")
+    table.add_column("targets")
+    table.add_column("what it does")
+    for action, (targets, what) in faults.CATALOG.items():
+        table.add_row(action, targets, what)
+    console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(ExitCode.INTERRUPTED)

@@ -1,0 +1,84 @@
+"""Brokers that live in Docker containers: pause, kill, stop, start, exec, by broker id."""
+
+from __future__ import annotations
+
+import docker.errors
+
+from kafka_chaos import engine
+from kafka_chaos.errors import ClusterError
+
+
+class ContainerBrokers:
+    """Acts on the containers of a cluster, addressed by broker id. Works for any container names,
+    whether kchaos created them (compose) or not (a live cluster's `containers:` map)."""
+
+    def __init__(self, bootstrap: str, containers: dict[int, str]):
+        self.bootstrap = bootstrap
+        self.containers = dict(sorted(containers.items()))
+
+    @property
+    def broker_ids(self) -> tuple[int, ...]:
+        return tuple(self.containers)
+
+    def _container(self, broker: int):
+        name = self.containers.get(broker)
+        if name is None:
+            raise ClusterError(f"broker {broker} is not in this cluster (brokers: {', '.join(map(str, self.containers))})")
+        try:
+            return engine.client().containers.get(name)
+        except docker.errors.NotFound:
+            raise ClusterError(f"broker {broker}: container {name} does not exist") from None
+
+    def state(self, broker: int) -> str:
+        """running | paused | exited | restarting | missing"""
+        try:
+            return self._container(broker).status
+        except ClusterError:
+            return "missing"
+
+    def pause(self, broker: int) -> None:
+        self._do(broker, "pause", lambda c: c.pause())
+
+    def unpause(self, broker: int) -> None:
+        self._do(broker, "unpause", lambda c: c.unpause() if c.status == "paused" else None)
+
+    def kill(self, broker: int) -> None:
+        """SIGKILL: the broker gets no chance to flush or hand over leadership."""
+        self._do(broker, "kill", lambda c: c.kill(signal="SIGKILL") if c.status in ("running", "paused") else None)
+
+    def stop(self, broker: int, timeout: int = 30) -> None:
+        """Graceful: SIGTERM, controlled shutdown, SIGKILL after `timeout` seconds."""
+        self._do(broker, "stop", lambda c: c.stop(timeout=timeout))
+
+    def start(self, broker: int) -> None:
+        def go(c):
+            if c.status == "paused":
+                c.unpause()
+            elif c.status != "running":
+                c.start()
+        self._do(broker, "start", go)
+
+    def restart(self, broker: int, timeout: int = 30) -> None:
+        self._do(broker, "restart", lambda c: c.restart(timeout=timeout))
+
+    def _do(self, broker: int, what: str, fn) -> None:
+        container = self._container(broker)
+        container.reload()
+        try:
+            fn(container)
+        except docker.errors.APIError as exc:
+            raise ClusterError(f"{what} broker {broker} ({container.name}) failed: {exc.explanation or exc}") from None
+
+    def exec(self, broker: int, args: list[str], timeout: float = 60) -> str:
+        """Run an argument list inside the broker's container; its stdout."""
+        name = self._container(broker).name
+        return engine.run(["docker", "exec", name, *args], timeout=timeout).stdout
+
+    def logs_tail(self, broker: int, lines: int = 20) -> str:
+        try:
+            return self._container(broker).logs(tail=lines).decode(errors="replace")
+        except ClusterError as exc:
+            return str(exc)
+
+    def container_name(self, broker: int) -> str:
+        return self.containers[broker]

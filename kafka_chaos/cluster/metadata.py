@@ -1,0 +1,157 @@
+"""Live cluster facts from Kafka itself: registered brokers, partition leaders and ISR, the active controller."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from kafka_chaos.errors import ClusterError
+
+HEALTH_TOPIC = "kchaos-health"
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    topic: str
+    partition: int
+    leader: int          # -1 when offline
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+
+
+def admin(bootstrap: str, timeout_ms: int = 10000) -> KafkaAdminClient:
+    try:
+        return KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms,
+                                client_id="kchaos-admin")
+    except KafkaError as exc:
+        raise ClusterError(f"cannot reach Kafka at {bootstrap}: {type(exc).__name__}") from None
+
+
+def registered_brokers(client: KafkaAdminClient) -> set[int]:
+    return {b["broker_id"] for b in client.describe_cluster()["brokers"]}
+
+
+def partitions(client: KafkaAdminClient, topics: list[str] | None = None) -> list[PartitionState]:
+    """State of every partition of `topics` (all non-internal topics when None)."""
+    names = topics if topics is not None else [t for t in client.list_topics() if not t.startswith("__")]
+    out = []
+    for topic in client.describe_topics(names):
+        for p in topic["partitions"]:
+            out.append(PartitionState(topic["name"], p["partition_index"], p["leader_id"],
+                                      tuple(p["replica_nodes"]), tuple(p["isr_nodes"])))
+    return sorted(out, key=lambda s: (s.topic, s.partition))
+
+
+def leader(client: KafkaAdminClient, topic: str, partition: int) -> int:
+    for state in partitions(client, [topic]):
+        if state.partition == partition:
+            return state.leader
+    raise ClusterError(f"{topic}-{partition} does not exist")
+
+
+def parse_quorum_leader(text: str) -> int:
+    """LeaderId from `kafka-metadata-quorum.sh describe --status` output."""
+    m = re.search(r"^LeaderId:\s*(-?\d+)", text, re.MULTILINE)
+    if not m:
+        raise ClusterError("kafka-metadata-quorum did not report a LeaderId")
+    return int(m.group(1))
+
+
+def active_controller(brokers) -> int:
+    """The active KRaft controller (the quorum leader), asked from inside any running broker.
+    The Metadata API's controller id is a random broker under KRaft, so it cannot be used."""
+    last = None
+    for broker in brokers.broker_ids:
+        if brokers.state(broker) != "running":
+            continue
+        try:
+            out = brokers.exec(broker, ["kafka-metadata-quorum.sh", "--bootstrap-server", "localhost:9092",
+                                        "describe", "--status"], timeout=60)
+            return parse_quorum_leader(out)
+        except ClusterError as exc:
+            last = exc
+    raise ClusterError(f"no running broker could tell the active controller ({last})")
+
+
+def create_topic(client: KafkaAdminClient, name: str, partitions_: int, rf: int, config: dict) -> None:
+    try:
+        client.create_topics([NewTopic(name, partitions_, rf, topic_configs=dict(config))], timeout_ms=30000)
+    except TopicAlreadyExistsError:
+        pass
+    except KafkaError as exc:
+        raise ClusterError(f"cannot create topic {name}: {exc}") from None
+
+
+def wait_topic_ready(client: KafkaAdminClient, topic: str, timeout: float = 60) -> None:
+    """Until every partition of `topic` has a leader and a full ISR."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            states = partitions(client, [topic])
+            if states and all(s.leader >= 0 and set(s.isr) == set(s.replicas) for s in states):
+                return
+        except KafkaError:
+            pass
+        if time.monotonic() > deadline:
+            raise ClusterError(f"topic {topic} has no full ISR after {timeout:.0f}s")
+        time.sleep(0.5)
+
+
+def write_and_read(bootstrap: str, rf: int, timeout: float = 30) -> None:
+    """Proof of life: one acks=all record to an RF=`rf` topic, read back."""
+    client = admin(bootstrap)
+    try:
+        create_topic(client, HEALTH_TOPIC, 1, rf, {"min.insync.replicas": str(min(2, rf))})
+        wait_topic_ready(client, HEALTH_TOPIC, timeout)
+    finally:
+        client.close()
+    marker = uuid.uuid4().hex.encode()
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=10000)
+    try:
+        meta = producer.send(HEALTH_TOPIC, marker).get(timeout=timeout)
+    finally:
+        producer.close(timeout=5)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=int(timeout * 1000))
+    try:
+        from kafka import TopicPartition
+
+        tp = TopicPartition(HEALTH_TOPIC, 0)
+        consumer.assign([tp])
+        consumer.seek(tp, meta.offset)
+        for record in consumer:
+            if record.value == marker:
+                return
+    finally:
+        consumer.close()
+    raise ClusterError(f"wrote a record to {HEALTH_TOPIC} at offset {meta.offset} but could not read it back")
+
+
+def wait_ready(brokers, timeout: float = 120) -> float:
+    """Until every broker is registered and an RF=N topic can be written and read; seconds taken."""
+    start = time.monotonic()
+    expected = set(brokers.broker_ids)
+    seen: set[int] = set()
+    while time.monotonic() - start < timeout:
+        try:
+            client = admin(brokers.bootstrap, timeout_ms=5000)
+            try:
+                seen = registered_brokers(client)
+            finally:
+                client.close()
+            if expected <= seen:
+                write_and_read(brokers.bootstrap, min(3, len(expected)), timeout=max(10.0, timeout - (time.monotonic() - start)))
+                return time.monotonic() - start
+        except (ClusterError, KafkaError, OSError):
+            pass
+        time.sleep(1)
+    missing = sorted(expected - seen) or sorted(expected)
+    broker = missing[0]
+    tail = brokers.logs_tail(broker, 8).strip().splitlines()
+    raise ClusterError(f"broker {broker} did not come up within {timeout:.0f}s (state {brokers.state(broker)}); "
+                       f"last log lines: {' | '.join(tail[-3:]) or 'none'}")
