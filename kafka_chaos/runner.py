@@ -1,0 +1,285 @@
+"""Runs one scenario: cluster up, topic, workers, fault timeline, heal, drain, audit, verdict.
+
+Whatever happens (normal end, error, Ctrl-C, SIGTERM) the `finally` block kills the workers, heals
+every fault in the ledger and, if kchaos started the cluster, removes it unless asked to keep it.
+The history is on disk throughout, so an interrupted run can still be verified.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+
+from kafka_chaos import faults, schedule, verify
+from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
+from kafka_chaos.errors import ClusterError
+from kafka_chaos.history import HistoryWriter
+from kafka_chaos.progress import Progress
+from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer
+
+SECRET_WORDS = ("password", "secret", "token", "sasl_jaas", "ssl_key")
+FLUSH_GRACE = 60.0   # seconds a producer may take past `duration` to flush in-flight sends
+
+
+@dataclass(frozen=True)
+class RunResult:
+    verdict: verify.Verdict
+    run_dir: Path
+    heals: list[str]
+    seconds: float
+
+
+def mask(value):
+    """A copy with secret-looking settings replaced (scenario.json and reports never hold secrets)."""
+    if isinstance(value, dict):
+        return {k: "***" if any(w in str(k).lower() for w in SECRET_WORDS) else mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    return value
+
+
+def broker_override(run_dir: Path, compose_file: Path, broker_config: dict[str, str]) -> Path:
+    """A compose override that adds `broker_config` as KAFKA_* variables to every broker service."""
+    env = {"KAFKA_" + k.upper().replace("_", "__").replace("-", "___").replace(".", "_"): str(v)
+           for k, v in broker_config.items()}
+    services = (yaml.safe_load(compose_file.read_text()) or {}).get("services", {})
+    doc = {"services": {name: {"environment": env} for name, svc in services.items()
+                        if "kchaos.broker.id" in (svc.get("labels") or {})}}
+    path = run_dir / "compose-override.yml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+class Workers:
+    """The worker processes of a run; each instance is a new OS process with its own history."""
+
+    def __init__(self, run_dir: Path, settings: dict):
+        self.run_dir = run_dir
+        self.settings = settings
+        self.procs: dict[str, list[subprocess.Popen]] = {"producer": [], "consumer": []}
+        (run_dir / "logs").mkdir(exist_ok=True)
+
+    def start(self, role: str, count: int | None = None) -> str:
+        instance = len(self.procs[role])
+        if role == "producer":
+            self.settings["counts"][str(instance)] = count
+        (self.run_dir / SETTINGS).write_text(json.dumps(self.settings))
+        log = open(self.run_dir / "logs" / f"{role}-{instance}.log", "w")
+        proc = subprocess.Popen([sys.executable, "-m", f"kafka_chaos.workload.{role}", str(self.run_dir), str(instance)],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[role].append(proc)
+        return f"{role}-{instance} (pid {proc.pid})"
+
+    def current(self, role: str) -> subprocess.Popen | None:
+        return self.procs[role][-1] if self.procs[role] else None
+
+    def alive(self, role: str) -> bool:
+        proc = self.current(role)
+        return proc is not None and proc.poll() is None
+
+    def crash(self, role: str) -> str:
+        proc = self.current(role)
+        if proc is None or proc.poll() is not None:
+            raise ClusterError(f"no running {role} to crash")
+        proc.kill()
+        proc.wait()
+        return f"{role}-{len(self.procs[role]) - 1} (pid {proc.pid}) killed with SIGKILL"
+
+    def check(self, role: str, expected_dead: bool = False) -> None:
+        """A worker that exited with an error (not killed by kchaos) makes the run an infrastructure failure."""
+        proc = self.current(role)
+        if proc is None or expected_dead or proc.poll() in (None, 0, -signal.SIGKILL, -signal.SIGTERM):
+            return
+        log = self.run_dir / "logs" / f"{role}-{len(self.procs[role]) - 1}.log"
+        tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-1:]
+        raise ClusterError(f"{role}-{len(self.procs[role]) - 1} failed (exit {proc.returncode}): "
+                           f"{tail[0] if tail else 'no output'} (log: {log})")
+
+    def wait(self, role: str, timeout: float) -> bool:
+        proc = self.current(role)
+        try:
+            proc.wait(timeout=max(0.1, timeout))
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def stop_all(self) -> None:
+        for procs in self.procs.values():
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()
+        deadline = time.time() + 10
+        for procs in self.procs.values():
+            for proc in procs:
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.time()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def _on_sigterm(*_):
+    raise KeyboardInterrupt
+
+
+def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_version: str = "4.1.1",
+        console: Console | None = None) -> RunResult:
+    console = console or Console()
+    started_at = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(runs_dir) / f"{stamp}-{s.name}"
+    run_dir.mkdir(parents=True)
+    (run_dir / "scenario.json").write_text(json.dumps(mask(s.to_dict()), indent=1, default=str))
+    topic = f"{s.topic.name}-{stamp}"
+    override = (broker_override(run_dir, Path(s.cluster.compose), s.cluster.broker_config)
+                if s.cluster.compose and s.cluster.broker_config else None)
+    brokers = open_cluster(s.cluster, override)
+    started, engine, workers = False, None, None
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    console.print(f"run directory: {run_dir}", highlight=False)
+    try:
+        if isinstance(brokers, ComposeCluster):
+            with console.status("starting the cluster …"):
+                console.print(f"image: {brokers.up(kafka_version)}", highlight=False)
+                started = True
+        with console.status("waiting for every broker …"):
+            metadata.wait_ready(brokers, timeout=180)
+        client = metadata.admin(brokers.bootstrap)
+        try:
+            metadata.create_topic(client, topic, s.topic.partitions, s.topic.replication_factor, s.topic.config)
+            metadata.wait_topic_ready(client, topic)
+        finally:
+            client.close()
+        engine = faults.FaultEngine(brokers, run_dir, {s.topic.name: topic}, s.seed)
+        plan = schedule.plan(s.faults, s.duration, s.seed)
+        t0 = time.time()
+        (run_dir / "meta.json").write_text(json.dumps({
+            "t0": t0, "topic": topic, "bootstrap": brokers.bootstrap, "containers": brokers.containers,
+            "image": getattr(brokers, "image", ""), "planned": [p.__dict__ for p in plan]}, indent=1))
+        settings = {
+            "bootstrap": brokers.bootstrap, "topic": topic, "group": f"kchaos-{stamp}-{s.name}",
+            "rate": s.producer.rate, "value_size": s.producer.value_size, "counts": {},
+            "deadline": t0 + s.duration, "flush_timeout": FLUSH_GRACE / 2,
+            "producer_config": s.producer.config, "mode": s.consumer.mode,
+            "process_time": s.consumer.process_time, "consumer_config": s.consumer.config,
+            "idle": 3.0, "hard_deadline": t0 + s.duration + FLUSH_GRACE + s.drain_timeout + 120}
+        workers = Workers(run_dir, settings)
+        total = s.producer.count if s.producer.count else int((s.producer.rate or 0) * s.duration) + 1
+        workers.start("consumer")
+        workers.start("producer", total)
+        _play(console, s, plan, engine, workers, brokers, run_dir, t0, total)
+        _finish(console, s, engine, workers, brokers, run_dir, topic)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if workers:
+            workers.stop_all()
+        heals = engine.heal_all() if engine else []
+        if heals:
+            console.print("healed: " + "; ".join(heals), highlight=False)
+        if started and not keep_cluster:
+            with console.status("removing the cluster …"):
+                try:
+                    brokers.down()
+                except ClusterError as exc:
+                    console.print(f"[yellow]warning:[/] {exc}")
+        (run_dir / SETTINGS).unlink(missing_ok=True)   # it holds the raw client settings
+        signal.signal(signal.SIGTERM, previous)
+    verdict = verify.verify_run_dir(run_dir)
+    return RunResult(verdict, run_dir, engine.heals if engine else [], time.time() - started_at)
+
+
+def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total) -> None:
+    """The workload phase: fire planned faults on time until the producer is done."""
+    pending = list(plan)
+    crashed: set[str] = set()
+    with Progress(console, run_dir, s.duration, t0, engine) as progress:
+        while True:
+            now = time.time() - t0
+            while pending and pending[0].t <= now:
+                p = pending.pop(0)
+                entry = _fire(p, s, engine, workers, crashed, run_dir, t0, total)
+                progress.event(entry)
+            for role in ("producer", "consumer"):
+                workers.check(role, expected_dead=role in crashed)
+            producer_done = not workers.alive("producer") and "producer" not in crashed
+            if now >= s.duration and producer_done:
+                break
+            if now > s.duration + FLUSH_GRACE:
+                console.print("[yellow]producer still flushing after the grace period; stopping it[/]")
+                break
+            progress.update(now)
+            time.sleep(0.2)
+
+
+def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
+    if p.action == "crash":
+        entry = {"event": "apply", "seq": p.seq, "action": "crash", "target": p.target, "t_scheduled": t0 + p.t}
+        try:
+            entry.update(resolved=workers.crash(p.target), ok=True)
+            crashed.add(p.target)
+        except ClusterError as exc:
+            entry.update(ok=False, error=str(exc))
+        entry["t_applied"] = time.time()
+        engine.record(entry)
+        return entry
+    if p.action == "restart-worker":
+        role = s.faults[p.fault].target
+        remaining = None
+        if role == "producer":
+            from kafka_chaos.workload import read_status
+            sent = sum(v.get("sent", 0) for k, v in read_status(run_dir).items() if k.startswith("producer"))
+            remaining = max(0, total - sent)
+        entry = {"event": "heal", "seq": p.seq, "action": "restart-worker", "t_scheduled": t0 + p.t,
+                 "resolved": "started " + workers.start(role, remaining), "ok": True, "t_applied": time.time()}
+        crashed.discard(role)
+        engine.record(entry)
+        return entry
+    if p.heal_of >= 0:
+        return engine.heal_planned(p, t0)
+    return engine.apply(p, t0)
+
+
+def _finish(console, s, engine, workers, brokers, run_dir, topic) -> None:
+    """Heal, let the producer flush, drain the consumer, then audit the log."""
+    with console.status("healing faults and waiting for a healthy cluster …"):
+        engine.heal_all()
+        try:
+            metadata.wait_ready(brokers, timeout=180)
+            client = metadata.admin(brokers.bootstrap)
+            try:
+                metadata.wait_topic_ready(client, topic, timeout=60)
+            finally:
+                client.close()
+        except ClusterError as exc:
+            console.print(f"[yellow]warning:[/] cluster not fully healthy after healing: {exc}")
+    if workers.alive("producer") and not workers.wait("producer", FLUSH_GRACE):
+        workers.current("producer").terminate()
+        workers.wait("producer", 10)
+    workers.check("producer")
+    workers.check("consumer")
+    if not workers.alive("consumer"):
+        console.print(f"consumer not running at the end; started {workers.start('consumer')} to drain")
+    deadline = time.time() + s.drain_timeout
+    (run_dir / DRAIN_FLAG).write_text(str(deadline))
+    with console.status(f"draining the consumer (at most {s.drain_timeout:.0f} s) …"):
+        if not workers.wait("consumer", deadline - time.time() + 15):
+            console.print("[yellow]consumer did not drain in time; stopping it[/]")
+            workers.current("consumer").terminate()
+            workers.wait("consumer", 10)
+    workers.check("consumer")
+    with console.status("auditing the log …"):
+        writer = HistoryWriter(run_dir / "history" / "audit-0.bin")
+        try:
+            seen = consumer.read_log(brokers.bootstrap, topic, writer, timeout=max(60.0, s.drain_timeout))
+        finally:
+            writer.close()
+    console.print(f"audit: {seen} records in the log", highlight=False)

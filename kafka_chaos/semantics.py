@@ -1,0 +1,261 @@
+"""Delivery semantics: a producer preset or consumer mode -> kafka-python settings, and what Kafka documents for it.
+
+The verdict compares a run against `documented_expect(semantic, mode)` when the scenario has no
+`expect`, so every entry below carries the one-sentence claim it stands for (`GUARANTEES`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+
+import kafka
+
+from .errors import ScenarioError
+
+ANY = None  # an expectation of None means "any count is fine"
+MAX_RETRIES = 2147483647  # Java's Integer.MAX_VALUE, Kafka's default since 2.1; JSON-able, unlike inf
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A producer semantic: the settings it stands for and the guarantee Kafka documents for them."""
+
+    settings: dict
+    claim: str
+    expect: dict  # partial expectation: lost, log_duplicates, reordered
+    reserved: bool = False
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A consumer mode: how offsets are committed and the guarantee Kafka documents for that."""
+
+    enable_auto_commit: bool
+    commit: str  # "auto" (the library's own timer) | "before" processing | "after" processing
+    claim: str
+    expect: dict  # partial expectation: lost, reprocessed (+ aborted_reads)
+    settings: dict = field(default_factory=dict)
+    reserved: bool = False
+
+
+_IDEMPOTENT = {"acks": "all", "enable_idempotence": True, "retries": MAX_RETRIES,
+               "max_in_flight_requests_per_connection": 5}
+
+PRESETS: dict[str, Preset] = {
+    "no-guarantee": Preset(
+        {"acks": 1, "retries": MAX_RETRIES, "enable_idempotence": False,
+         "max_in_flight_requests_per_connection": 5},
+        "acks=1 with retries and 5 requests in flight (the pre-3.0 default): Kafka documents that a "
+        "leader failure before followers copy a record loses it, and that retries may duplicate and reorder.",
+        {"lost": ANY, "log_duplicates": ANY, "reordered": ANY}),
+    "at-most-once": Preset(
+        {"acks": 0, "retries": 0, "enable_idempotence": False},
+        "acks=0 and no retries: Kafka documents that records may be lost but, never being resent, are "
+        "never duplicated or reordered by the producer.",
+        {"lost": ANY, "log_duplicates": 0, "reordered": 0}),
+    "at-least-once": Preset(
+        {"acks": "all", "retries": MAX_RETRIES, "enable_idempotence": False},
+        "acks=all with retries: Kafka documents that an acknowledged record survives a broker failure "
+        "when replication.factor>=3 and min.insync.replicas>=2, but retries may duplicate and reorder it.",
+        {"lost": 0, "log_duplicates": ANY, "reordered": ANY}),
+    "idempotent": Preset(
+        dict(_IDEMPOTENT),
+        "enable.idempotence=true (acks=all, retries, <=5 in flight): Kafka documents that retries write "
+        "each record exactly once per partition and in order, and acknowledged records are not lost.",
+        {"lost": 0, "log_duplicates": 0, "reordered": 0}),
+    "transactional": Preset(
+        dict(_IDEMPOTENT),
+        "An idempotent producer with transactional.id: Kafka documents that a transaction's records "
+        "become visible to read_committed consumers all together or not at all.",
+        {"lost": 0, "log_duplicates": 0, "reordered": 0}, reserved=True),
+}
+
+MODES: dict[str, Mode] = {
+    "auto-commit": Mode(
+        True, "auto",
+        "enable.auto.commit=true: Kafka documents at-least-once only if every record returned by a poll "
+        "is processed before the next poll; a crash in between may skip or repeat records.",
+        {"lost": ANY, "reprocessed": ANY}),
+    "commit-before-process": Mode(
+        False, "before",
+        "Committing before processing is at-most-once: Kafka documents that a crash after the commit "
+        "skips the records not yet processed, and none is processed twice.",
+        {"lost": ANY, "reprocessed": 0}),
+    "commit-after-process": Mode(
+        False, "after",
+        "Committing after processing is at-least-once: Kafka documents that a crash before the commit "
+        "processes the records again, and none is skipped.",
+        {"lost": 0, "reprocessed": ANY}),
+    "read-committed": Mode(
+        False, "after",
+        "isolation.level=read_committed: Kafka documents that the consumer returns only records of "
+        "committed transactions; committing after processing keeps it at-least-once.",
+        {"lost": 0, "reprocessed": ANY, "aborted_reads": 0},
+        settings={"isolation_level": "read_committed"}, reserved=True),
+    "transform": Mode(
+        False, "after",
+        "Consume-transform-produce with send_offsets_to_transaction: Kafka documents that each input "
+        "record's output is committed exactly once.",
+        {"lost": 0, "reprocessed": ANY, "aborted_reads": 0},
+        settings={"isolation_level": "read_committed"}, reserved=True),
+    "sink": Mode(
+        False, "after",
+        "A sink that stores offsets with its data in one database transaction: each record's effect "
+        "is applied exactly once.",
+        {"lost": 0, "reprocessed": ANY}, reserved=True),
+}
+
+GUARANTEES: dict[str, str] = {**{k: p.claim for k, p in PRESETS.items()},
+                              **{k: m.claim for k, m in MODES.items()}}
+
+SEMANTICS = tuple(PRESETS)
+CONSUMER_MODES = tuple(MODES)
+
+# Settings kchaos fills in itself; a scenario may not override them.
+PRODUCER_OWNED = {"bootstrap_servers": "", "key_serializer": "", "value_serializer": "",
+                  "transactional_id": " (semantic: transactional)"}
+CONSUMER_OWNED = {"bootstrap_servers": "", "key_deserializer": "", "value_deserializer": "",
+                  "group_id": "", "enable_auto_commit": " from consumer.mode",
+                  "isolation_level": " from consumer.mode (read-committed)"}
+
+
+class SettingError(ScenarioError):
+    """One client setting is wrong; `key` is the name as the scenario spelled it, `detail` says why."""
+
+    def __init__(self, key: str, detail: str):
+        super().__init__(f"{key}: {detail}")
+        self.key = key
+        self.detail = detail
+
+
+def documented_expect(semantic: str, mode: str) -> dict[str, int | None]:
+    """The counts Kafka's documentation promises for this producer semantic and consumer mode (None = any)."""
+    p, m = PRESETS[semantic].expect, MODES[mode].expect
+    expect = {
+        "lost": 0 if p["lost"] == 0 and m["lost"] == 0 else ANY,
+        "log_duplicates": p["log_duplicates"],
+        "reprocessed": m["reprocessed"],
+        "duplicates": 0 if p["log_duplicates"] == 0 and m["reprocessed"] == 0 else ANY,
+        "reordered": p["reordered"],
+        "phantoms": 0,  # a record nobody sent can never be consumed
+    }
+    if "aborted_reads" in m:
+        expect["aborted_reads"] = m["aborted_reads"]
+    return expect
+
+
+def producer_settings(semantic: str, raw_config: dict) -> dict:
+    """The preset's kafka-python settings overridden by `raw_config`; raises SettingError on a contradiction."""
+    config, spelled = normalize_config(raw_config, kafka.KafkaProducer.DEFAULT_CONFIG, PRODUCER_OWNED)
+    merged = {**PRESETS[semantic].settings, **config}
+    for key, detail in _contradictions(semantic, merged):
+        raise SettingError(spelled.get(key, key), detail)
+    return merged
+
+
+def consumer_settings(mode: str, raw_config: dict) -> dict:
+    """The user's kafka-python consumer settings plus what `mode` fixes (enable_auto_commit, isolation_level)."""
+    config, _ = normalize_config(raw_config, kafka.KafkaConsumer.DEFAULT_CONFIG, CONSUMER_OWNED)
+    return {**config, "enable_auto_commit": MODES[mode].enable_auto_commit, **MODES[mode].settings}
+
+
+def _contradictions(semantic: str, s: dict):
+    """Yield (key, detail) for each setting that breaks what `semantic` promises."""
+    idem, acks = s.get("enable_idempotence"), s.get("acks")
+    retries, in_flight = s.get("retries", 0), s.get("max_in_flight_requests_per_connection", 5)
+    if semantic in ("idempotent", "transactional"):
+        if acks != "all":
+            yield "acks", f"{acks} contradicts semantic {semantic} (idempotence needs acks=all)"
+        if idem is False:
+            yield "enable_idempotence", f"false contradicts semantic {semantic} (remove it)"
+        if retries == 0:
+            yield "retries", f"0 contradicts semantic {semantic} (idempotence needs retries > 0)"
+        if in_flight > 5:
+            yield ("max_in_flight_requests_per_connection",
+                   f"{in_flight} contradicts semantic {semantic} (idempotence allows at most 5)")
+        return
+    if idem:
+        yield "enable_idempotence", f"true makes the producer idempotent, not {semantic} (use semantic: idempotent)"
+    if semantic == "at-most-once" and retries > 0:
+        yield "retries", f"{retries} contradicts semantic at-most-once (a retry may write a record twice; use 0)"
+    if semantic == "at-least-once":
+        if acks == 0:
+            yield "acks", "0 contradicts semantic at-least-once (nothing is acknowledged; use 1 or all)"
+        if retries == 0:
+            yield "retries", "0 contradicts semantic at-least-once (a failed send is never resent; use > 0)"
+
+
+def normalize_config(raw: dict, defaults: dict, owned: dict) -> tuple[dict, dict]:
+    """Map Java dotted names to kafka-python ones and coerce values to the default's type.
+
+    Returns (settings, spelled) where spelled maps each kafka-python name to the key as written.
+    """
+    config, spelled = {}, {}
+    for written, value in raw.items():
+        if not isinstance(written, str):
+            raise SettingError(str(written), "setting names are strings")
+        key = written.replace(".", "_").replace("-", "_")
+        if key in owned:
+            raise SettingError(written, f"kchaos sets {key} itself{owned[key]}; remove it")
+        if key not in defaults:
+            close = difflib.get_close_matches(key, list(defaults), n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise SettingError(written, f"not a kafka-python {_kind(defaults)} setting ({hint}"
+                                        "use kafka-python or Java dotted names)")
+        if key in config:
+            raise SettingError(written, f"given twice (also as {spelled[key]})")
+        config[key] = _coerce(written, key, value, defaults[key])
+        spelled[key] = written
+    return config, spelled
+
+
+def _kind(defaults: dict) -> str:
+    return "producer" if defaults is kafka.KafkaProducer.DEFAULT_CONFIG else "consumer"
+
+
+def _coerce(written: str, key: str, value, default):
+    """Turn a YAML scalar into what kafka-python expects for `key` (Java configs are often quoted strings)."""
+    if key == "acks":
+        acks = {"0": 0, "1": 1, "all": "all", "-1": "all"}.get(str(value).lower())
+        if acks is None or isinstance(value, (bool, float)):
+            raise SettingError(written, f"{value!r} is not an acks value (allowed: 0, 1, all)")
+        return acks
+    if key == "api_version":
+        parts = value.split(".") if isinstance(value, str) else value
+        if not isinstance(parts, list) or not all(str(p).isdigit() for p in parts) or not parts:
+            raise SettingError(written, f"{value!r} is not a version (e.g. \"3.9\" or [3, 9])")
+        return tuple(int(p) for p in parts)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingError(written, f"{value} is not a finite number")
+    if isinstance(value, (list, dict)) or value is None:
+        raise SettingError(written, "must be a single value (string, number or boolean)")
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise SettingError(written, f"{value!r} is not a boolean (allowed: true, false)")
+        return value
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        number = _number(value)
+        if number is None:
+            raise SettingError(written, f"{value!r} is not a number")
+        return number
+    if isinstance(default, str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if default is None:
+        return value
+    raise SettingError(written, "can only be set from Python code, not in a scenario")
+
+
+def _number(value) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+    try:
+        number = _number(float(value)) if "." in value or "e" in value.lower() else int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

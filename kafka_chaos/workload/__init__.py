@@ -1,0 +1,61 @@
+"""Workload workers: each runs as its own OS process (so a fault can SIGKILL it) and writes its own history.
+
+A worker is started as `python -m kafka_chaos.workload.<role> RUN_DIR INSTANCE`; it reads its settings
+from RUN_DIR/workers.json, appends events to RUN_DIR/history/<role>-<instance>.bin and publishes
+counters to RUN_DIR/status/<role>-<instance>.json for the progress display.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+from kafka_chaos.history import HistoryWriter
+
+SETTINGS = "workers.json"
+DRAIN_FLAG = "drain"
+
+
+class Worker:
+    """What every worker shares: settings, its history writer, a stop flag set by SIGTERM, counters."""
+
+    role = "worker"
+
+    def __init__(self, run_dir: Path, instance: int):
+        self.run_dir = Path(run_dir)
+        self.instance = instance
+        self.settings = json.loads((self.run_dir / SETTINGS).read_text())
+        self.history = HistoryWriter(self.run_dir / "history" / f"{self.role}-{instance}.bin", worker=instance)
+        self.counters: dict[str, int] = {}
+        self.stopping = False
+        self._status_at = 0.0
+        signal.signal(signal.SIGTERM, self._on_term)
+
+    def _on_term(self, *_):
+        self.stopping = True
+
+    def publish(self, force: bool = False) -> None:
+        """Write counters for the progress display at most twice a second (atomic rename)."""
+        now = time.time()
+        if not force and now - self._status_at < 0.5:
+            return
+        self._status_at = now
+        folder = self.run_dir / "status"
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f".{self.role}-{self.instance}.tmp"
+        tmp.write_text(json.dumps({**self.counters, "t": now, "pid": os.getpid()}))
+        tmp.replace(folder / f"{self.role}-{self.instance}.json")
+
+
+def read_status(run_dir: Path) -> dict[str, dict]:
+    """Latest counters of every worker instance, keyed by file stem (producer-0, consumer-1, …)."""
+    out = {}
+    for path in sorted((Path(run_dir) / "status").glob("*.json")):
+        try:
+            out[path.stem] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+    return out

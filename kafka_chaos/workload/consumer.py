@@ -1,0 +1,133 @@
+"""The consumer worker: an application that polls, processes and commits as its mode prescribes.
+
+Modes, each with the client library's own mechanism:
+  auto-commit            enable_auto_commit=True; the library commits in poll() on its own timer
+  commit-before-process  commit the polled batch, then process it (at-most-once)
+  commit-after-process   process the batch, then commit it (at-least-once)
+Processing is modelled as `process_time` seconds of work per record, then a PROCESS event: a crash
+lands mid-batch, between commit and processing, as it does in real services.
+Drain: once RUN_DIR/drain exists, the worker exits when it has caught up with the log end and saw
+nothing new for `idle` seconds, or at the drain deadline written in that file.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+
+from kafka_chaos import history
+from kafka_chaos.history import COMMIT, POLL, PROCESS
+from kafka_chaos.workload import DRAIN_FLAG, Worker
+
+MODES = {"auto-commit": "auto", "commit-before-process": "before", "commit-after-process": "after"}
+
+
+class Consumer(Worker):
+    role = "consumer"
+
+    def run(self) -> None:
+        s = self.settings
+        timing = MODES[s["mode"]]
+        config = {"session_timeout_ms": 10000, "heartbeat_interval_ms": 3000, "max_poll_records": 100,
+                  "auto_offset_reset": "earliest", "client_id": f"kchaos-consumer-{self.instance}",
+                  **s["consumer_config"], "enable_auto_commit": timing == "auto"}
+        client = KafkaConsumer(s["topic"], bootstrap_servers=s["bootstrap"], group_id=s["group"], **config)
+        self.counters = {"polled": 0, "processed": 0, "commits": 0, "commit_errors": 0}
+        idle_since = time.time()
+        try:
+            while not self.stopping and time.time() < s["hard_deadline"]:
+                batch = client.poll(timeout_ms=500)
+                records = [r for part in batch.values() for r in part]
+                if records:
+                    idle_since = time.time()
+                    self._record(POLL, records)
+                elif self._drained(client, idle_since):
+                    break
+                if timing == "before" and records:
+                    self._commit(client)
+                for r in records:
+                    time.sleep(s["process_time"])
+                    pid, seq = history.decode_value(r.value)
+                    self.history.append(PROCESS, pid, seq, time.time(), r.partition, r.offset)
+                    self.counters["processed"] += 1
+                    self.publish()
+                if timing == "after" and records:
+                    self._commit(client)
+                self.publish()
+        finally:
+            if timing == "auto":
+                try:
+                    client.close(autocommit=True, timeout_ms=5000)
+                except KafkaError:
+                    pass
+            else:
+                client.close(autocommit=False)
+            self.publish(force=True)
+
+    def _record(self, kind, records) -> None:
+        now = time.time()
+        ids = [history.decode_value(r.value) for r in records]
+        self.history.append_many(history.events(
+            kind, [i[0] for i in ids], [i[1] for i in ids], now,
+            [r.partition for r in records], [r.offset for r in records], worker=self.instance))
+        self.counters["polled"] += len(records)
+
+    def _commit(self, client) -> None:
+        positions = {tp: client.position(tp) for tp in client.assignment()}
+        try:
+            client.commit()
+        except KafkaError:  # e.g. CommitFailedError during a rebalance: the application carries on
+            self.counters["commit_errors"] += 1
+            return
+        now = time.time()
+        for tp, offset in positions.items():
+            self.history.append(COMMIT, 0, -1, now, tp.partition, offset)
+        self.counters["commits"] += 1
+
+    def _drained(self, client, idle_since: float) -> bool:
+        flag = self.run_dir / DRAIN_FLAG
+        if not flag.exists():
+            return False
+        if time.time() > float(flag.read_text() or 0):
+            return True
+        if time.time() - idle_since < self.settings["idle"]:
+            return False
+        assigned = list(client.assignment())
+        if not assigned:
+            return False
+        try:
+            ends = client.end_offsets(assigned)
+            return all(client.position(tp) >= ends[tp] for tp in assigned)
+        except KafkaError:
+            return False
+
+
+def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout: float) -> int:
+    """The audit: read every record of `topic` from the beginning up to today's log end, as LOG events.
+    Runs after the workload, with no group, so it sees exactly what the log holds."""
+    client = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                           client_id="kchaos-audit", max_poll_records=5000)
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or [])]
+        client.assign(parts)
+        client.seek_to_beginning(*parts)
+        ends = client.end_offsets(parts)
+        deadline, seen = time.time() + timeout, 0
+        while time.time() < deadline and any(client.position(tp) < ends[tp] for tp in parts):
+            batch = client.poll(timeout_ms=500)
+            records = [r for part in batch.values() for r in part if r.offset < ends[TopicPartition(topic, r.partition)]]
+            if records:
+                ids = [history.decode_value(r.value) for r in records]
+                writer.append_many(history.events(history.LOG, [i[0] for i in ids], [i[1] for i in ids], time.time(),
+                                                  [r.partition for r in records], [r.offset for r in records]))
+                seen += len(records)
+        return seen
+    finally:
+        client.close(autocommit=False)
+
+
+if __name__ == "__main__":
+    Consumer(sys.argv[1], int(sys.argv[2])).run()

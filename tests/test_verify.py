@@ -1,0 +1,349 @@
+"""The verifier on histories written literally: each anomaly class, evidence ranges, expectations, run dirs."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kafka_chaos import history
+from kafka_chaos.errors import UsageError
+from kafka_chaos.history import ACK, COMMIT, ERROR, LOG, POLL, PROCESS, SEND, UNKNOWN_PID, events
+from kafka_chaos.verify import COUNT_NAMES, Verdict, check_expect, verify, verify_run_dir
+
+ANOMALIES = ("lost", "lost_in_log", "lost_from_log", "duplicates", "log_duplicates", "reprocessed",
+             "reordered", "phantoms", "aborted_reads", "torn_transactions")
+
+
+def clean(n, pid=1, partition=0, t0=100.0):
+    """n records of one producer sent, acked, polled, processed and found by the audit, in order."""
+    seqs = np.arange(n)
+    t = t0 + seqs * 0.01
+    return [events(SEND, pid, seqs, t), events(ACK, pid, seqs, t + 0.005, partition, seqs),
+            events(POLL, pid, seqs, t + 1, partition, seqs), events(PROCESS, pid, seqs, t + 1.1, partition, seqs),
+            events(LOG, pid, seqs, t + 60, partition, seqs)]
+
+
+def run(*parts, timeline=(), expect=None, t0=100.0, **kw) -> Verdict:
+    ev = np.concatenate([p for group in parts for p in (group if isinstance(group, list) else [group])])
+    return verify({"producer": ev}, list(timeline), expect or {}, t0=t0, **kw)
+
+
+def nonzero(verdict):
+    return {k: v for k, v in verdict.counts.items() if v and k in ANOMALIES}
+
+
+def test_clean_history_reports_no_anomaly_and_passes():
+    v = run(clean(50), expect={name: 0 for name in ANOMALIES})
+    assert set(v.counts) == set(COUNT_NAMES)
+    assert nonzero(v) == {}
+    assert v.counts["sent"] == v.counts["acked"] == v.counts["consumed"] == 50
+    assert v.anomalies == [] and v.violations == [] and v.passed
+
+
+def test_empty_history_is_all_zero():
+    v = verify({}, [], {"lost": 0})
+    assert all(v.counts[k] == 0 for k in COUNT_NAMES) and v.passed
+
+
+def test_lost_in_log_when_polled_but_never_processed():
+    # consumer committed before processing and crashed: the record is in the log, the application never saw it
+    v = run(events(SEND, 1, 0, 100.0), events(ACK, 1, 0, 100.1, 0, 5), events(POLL, 1, 0, 101.0, 0, 5),
+            expect={"lost": 0})
+    assert nonzero(v) == {"lost": 1, "lost_in_log": 1}
+    [a] = v.anomalies
+    assert a == {"type": "lost", "where": "in_log", "pid": 1, "seq_first": 0, "seq_last": 0, "records": 1,
+                 "partition": 0, "offsets": [5, 5], "t": 0.0, "near_fault": None}
+    assert v.violations == [{"count": "lost", "value": 1, "bound": 0}] and not v.passed
+
+
+def test_lost_from_log_when_the_broker_dropped_it():
+    v = run(events(SEND, 1, [0, 1], 100.0), events(ACK, 1, [0, 1], 100.1, 0, [0, 1]),
+            events(PROCESS, 1, 0, 101.0, 0, 0), events(LOG, 1, 0, 160.0, 0, 0))
+    assert nonzero(v) == {"lost": 1, "lost_from_log": 1}
+    [a] = v.anomalies
+    assert (a["where"], a["seq_first"], a["offsets"]) == ("from_log", 1, None)
+
+
+def test_unacked_records_are_counted_but_never_lost():
+    v = run(events(SEND, 1, [0, 1, 2], 100.0), events(ERROR, 1, [0, 1], 100.5, flags=1),
+            events(LOG, 1, 0, 160.0, 0, 0), events(PROCESS, 1, 0, 101.0, 0, 0))
+    assert nonzero(v) == {}
+    assert (v.counts["unacked_present"], v.counts["unacked_missing"], v.counts["errors"]) == (1, 2, 2)
+    assert v.anomalies == []
+
+
+def test_an_error_followed_by_an_ack_is_not_an_error():
+    v = run(clean(2), events(ERROR, 1, 0, 100.002, flags=2))
+    assert v.counts["errors"] == 0 and nonzero(v) == {}
+
+
+def test_log_duplicate_at_two_offsets():
+    # a retried send without idempotence: the record is in the log twice
+    v = run(clean(3), events(LOG, 1, 1, 160.0, 0, 3), events(POLL, 1, 1, 101.0, 0, 3),
+            events(PROCESS, 1, 1, 101.1, 0, 3))
+    assert nonzero(v) == {"duplicates": 1, "log_duplicates": 1}
+    [a] = v.anomalies
+    assert (a["type"], a["seq_first"], a["offsets"], a["copy_offsets"]) == ("log_duplicate", 1, [1, 1], [3, 3])
+
+
+def test_reprocessed_same_offset_twice():
+    v = run(clean(4), events(PROCESS, 1, [2, 3], [105.0, 105.1], 0, [2, 3]))
+    assert nonzero(v) == {"duplicates": 2, "reprocessed": 2}
+    assert v.counts["consumed"] == 4
+    [a] = v.anomalies
+    assert (a["type"], a["seq_first"], a["seq_last"], a["records"], a["offsets"]) == ("reprocessed", 2, 3, 2, [2, 3])
+    assert a["t"] == pytest.approx(5.0)   # the first re-processing, not the original one
+
+
+def test_reordered_lower_seq_at_higher_offset():
+    seqs, offsets = [0, 1, 2, 3, 4], [0, 1, 3, 2, 4]   # seq 3 landed before seq 2
+    v = run(events(SEND, 1, seqs, 100.0), events(ACK, 1, seqs, 100.1, 0, offsets),
+            events(PROCESS, 1, seqs, 101.0, 0, offsets), events(LOG, 1, seqs, 160.0, 0, offsets))
+    assert nonzero(v) == {"reordered": 1}
+    [a] = v.anomalies
+    assert (a["type"], a["seq_first"], a["offsets"]) == ("reordered", 2, [3, 3])
+
+
+def test_reordering_is_per_producer_and_partition():
+    # producers interleave in partition 0; pid 1 continues in partition 1 at lower offsets: no reordering
+    pid, seq, part, off = [1, 2, 1, 2, 1, 2, 1, 1], [0, 0, 1, 1, 2, 2, 3, 4], [0, 0, 0, 0, 0, 0, 1, 1], \
+        [0, 1, 2, 3, 4, 5, 0, 1]
+    v = run(events(SEND, pid, seq, 100.0), events(ACK, pid, seq, 100.1, part, off),
+            events(PROCESS, pid, seq, 101.0, part, off))
+    assert nonzero(v) == {}
+
+
+def test_phantoms_never_sent_and_unparseable():
+    v = run(clean(2), events(PROCESS, 9, 0, 102.0, 0, 2), events(LOG, 9, 0, 160.0, 0, 2),
+            events(LOG, UNKNOWN_PID, -1, 160.0, 0, 3), events(PROCESS, UNKNOWN_PID, -1, 102.5, 0, 3))
+    assert nonzero(v) == {"phantoms": 2}
+    phantoms = sorted((a["pid"], a["seq_first"], a["offsets"][0], a["t"]) for a in v.anomalies)
+    assert phantoms == [(9, 0, 2, 2.0), (UNKNOWN_PID, -1, 3, 2.5)]
+    assert {a["type"] for a in v.anomalies} == {"phantom"}
+
+
+def test_evidence_groups_contiguous_runs_and_caps_items_not_counts():
+    seqs = np.arange(1000)
+    lost = (seqs >= 100) & (seqs < 600) | (seqs == 700) | (seqs == 702)
+    v = run(events(SEND, 1, seqs, 100.0 + seqs * 0.01), events(ACK, 1, seqs, 100.5, 0, seqs),
+            events(PROCESS, 1, seqs[~lost], 101.0, 0, seqs[~lost]), events(LOG, 1, seqs[~lost], 160.0, 0, seqs[~lost]))
+    assert v.counts["lost"] == 502
+    assert [(a["seq_first"], a["seq_last"], a["records"]) for a in v.anomalies] == [(100, 599, 500), (700, 700, 1),
+                                                                                     (702, 702, 1)]
+    assert v.anomalies[0]["t"] == pytest.approx(1.0)
+    capped = run(events(SEND, 1, seqs, 100.0 + seqs * 0.01), events(ACK, 1, seqs, 100.5, 0, seqs),
+                 events(PROCESS, 1, seqs[~lost], 101.0, 0, seqs[~lost]), max_evidence=2)
+    assert capped.counts["lost"] == 502 and [a["seq_first"] for a in capped.anomalies] == [100, 700]
+
+
+def test_runs_split_by_partition_and_by_where():
+    v = run(events(SEND, 1, [0, 1, 2, 3], 100.0), events(ACK, 1, [0, 1, 2, 3], 100.1, [0, 0, 1, 1], [0, 1, 0, 1]),
+            events(POLL, 1, [2], 101.0, 1, 0))
+    assert sorted((a["partition"], a["where"], a["records"]) for a in v.anomalies) == [
+        (0, "from_log", 2), (1, "from_log", 1), (1, "in_log", 1)]
+
+
+TIMELINE = [
+    {"event": "apply", "action": "pause", "target": "broker(1)", "resolved": "broker 1",
+     "t_scheduled": 105.0, "t_applied": 105.0, "ok": True},
+    {"event": "heal", "action": "pause", "target": "broker(1)", "t_applied": 111.9, "ok": True},
+    {"event": "apply", "action": "kill", "target": "leader(chaos,0)", "resolved": "broker 2",
+     "t_scheduled": 111.9, "t_applied": 112.3, "ok": True},
+    {"event": "apply", "action": "kill", "target": "broker(3)", "t_applied": 112.6, "ok": False},
+]
+
+
+def test_near_fault_names_the_nearest_applied_fault():
+    v = run(events(SEND, 1, [0, 1], [112.7, 104.0]), events(ACK, 1, [0, 1], 113.0, [0, 1], 0), timeline=TIMELINE)
+    assert [(a["t"], a["near_fault"]) for a in v.anomalies] == [
+        (4.0, "pause broker(1) -> broker 1 at +5.0s (1.0s after)"),
+        (12.7, "kill leader(chaos,0) -> broker 2 at +12.3s (0.4s before)"),
+    ]
+
+
+def test_check_expect_bounds():
+    counts = dict.fromkeys(COUNT_NAMES, 0) | {"lost": 3, "duplicates": 2}
+    assert check_expect(counts, {"lost": 0, "duplicates": 2, "reordered": None}) == [
+        {"count": "lost", "value": 3, "bound": 0}]
+    assert check_expect(counts, {"lost": 5, "duplicates": None}) == []
+    assert check_expect(counts, {"lost": None}) == []
+    with pytest.raises(ValueError, match="unknown count 'lossed'"):
+        check_expect(counts, {"lossed": 0})
+
+
+def test_verdict_to_dict_is_json():
+    v = run(clean(3), events(PROCESS, 1, 0, 105.0, 0, 0), timeline=TIMELINE, expect={"reprocessed": 0})
+    d = json.loads(json.dumps(v.to_dict()))
+    assert d["passed"] is False and d["counts"]["reprocessed"] == 1 and d["anomalies"][0]["type"] == "reprocessed"
+
+
+def write_run(run_dir, expect, meta=True):
+    prod = history.HistoryWriter(run_dir / "history" / "producer-0.bin")
+    cons = history.HistoryWriter(run_dir / "history" / "consumer-0.bin")
+    audit = history.HistoryWriter(run_dir / "history" / "audit-0.bin")
+    for seq in range(10):
+        prod.append(SEND, 4, seq, 1000.0 + seq)
+        prod.append(ACK, 4, seq, 1000.5 + seq, partition=0, offset=seq)
+        if seq != 7:
+            cons.append(POLL, 4, seq, 1002.0 + seq, partition=0, offset=seq)
+            cons.append(PROCESS, 4, seq, 1002.1 + seq, partition=0, offset=seq)
+            audit.append(LOG, 4, seq, 1100.0, partition=0, offset=seq)
+    for w in (prod, cons, audit):
+        w.close()
+    (run_dir / "scenario.json").write_text(json.dumps({"name": "t", "expect": expect}))
+    if meta:
+        (run_dir / "meta.json").write_text(json.dumps({"t0": 1000.0}))
+    (run_dir / "timeline.jsonl").write_text(json.dumps(TIMELINE[0] | {"t_applied": 1006.0}) + "\n{\"event\": \"ap")
+
+
+def test_verify_run_dir(tmp_path):
+    write_run(tmp_path, {"lost": 0, "duplicates": None})
+    v = verify_run_dir(tmp_path)
+    assert nonzero(v) == {"lost": 1, "lost_from_log": 1}
+    assert v.violations == [{"count": "lost", "value": 1, "bound": 0}]
+    [a] = v.anomalies
+    assert (a["seq_first"], a["t"], a["near_fault"]) == (7, 7.0, "pause broker(1) -> broker 1 at +6.0s (1.0s before)")
+
+
+def test_verify_run_dir_without_meta_measures_from_the_first_event(tmp_path):
+    write_run(tmp_path, {}, meta=False)
+    assert verify_run_dir(tmp_path).anomalies[0]["t"] == 7.0
+
+
+def test_verify_run_dir_rejects_other_dirs_and_unknown_counts(tmp_path):
+    with pytest.raises(UsageError, match="not a kchaos run directory"):
+        verify_run_dir(tmp_path)
+    write_run(tmp_path, {"lossed": 0})
+    with pytest.raises(UsageError, match="scenario.json: expect: unknown count"):
+        verify_run_dir(tmp_path)
+
+
+def history_of(n_per, partitions):
+    """A clean history: producers 1..len(n_per) spread round-robin over partitions, consumed in log order."""
+    parts, next_off = [], [0] * partitions
+    for pid, n in enumerate(n_per, start=1):
+        seqs = np.arange(n)
+        part = seqs % partitions
+        off = np.empty(n, dtype=np.int64)
+        for p in range(partitions):
+            mine = part == p
+            off[mine] = next_off[p] + np.arange(mine.sum())
+            next_off[p] += int(mine.sum())
+        t = 100.0 + seqs * 0.001
+        parts += [events(SEND, pid, seqs, t), events(ACK, pid, seqs, t + 0.01, part, off),
+                  events(POLL, pid, seqs, t + 1, part, off), events(PROCESS, pid, seqs, t + 1.1, part, off),
+                  events(LOG, pid, seqs, t + 60, part, off)]
+    return np.concatenate(parts), next_off
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_per=st.lists(st.integers(1, 60), min_size=1, max_size=4), partitions=st.integers(1, 3),
+       data=st.data())
+def test_injected_anomalies_are_counted_exactly(n_per, partitions, data):
+    ev, next_off = history_of(n_per, partitions)
+    assert nonzero(run(ev)) == {}
+    acks = ev[ev["kind"] == ACK]
+    order = data.draw(st.permutations(range(len(acks))))
+    k_lost = data.draw(st.integers(0, len(acks) // 3))
+    lost, rest = acks[order[:k_lost]], acks[order[k_lost:]]
+    dup = rest[:data.draw(st.integers(0, len(rest) // 2))]
+    again = rest[len(rest) - data.draw(st.integers(0, len(rest) // 2)):]
+
+    def ids(e):
+        return (e["pid"].astype(np.int64) << 40) | e["seq"]
+
+    consumer_side = np.isin(ev["kind"], [POLL, PROCESS, LOG]) & np.isin(ids(ev), ids(lost))
+    out = [ev[~consumer_side]]
+    for e in dup:   # a second copy at the end of the record's partition, polled and processed
+        p = int(e["partition"])
+        out += [events(kind, e["pid"], e["seq"], 200.0, p, next_off[p]) for kind in (LOG, POLL, PROCESS)]
+        next_off[p] += 1
+    out.append(events(PROCESS, again["pid"], again["seq"], 300.0, again["partition"], again["offset"]))
+    v = run(*out)
+    assert v.counts["lost"] == v.counts["lost_from_log"] == len(lost)
+    assert v.counts["log_duplicates"] == len(dup)
+    assert v.counts["reprocessed"] == len(again)
+    assert v.counts["duplicates"] == len(dup) + len(again)
+    assert (v.counts["reordered"], v.counts["phantoms"], v.counts["lost_in_log"]) == (0, 0, 0)
+    assert sum(a["records"] for a in v.anomalies if a["type"] == "lost") == len(lost)
+    assert sum(a["records"] for a in v.anomalies if a["type"] == "log_duplicate") == len(dup)
+
+
+def test_100k_records_with_a_lost_range_and_a_reprocessed_range():
+    n = 100_000
+    ev, _ = history_of([n // 2, n // 2], 2)
+    gone = (ev["pid"] == 2) & (ev["seq"] >= 1000) & (ev["seq"] < 1500) & np.isin(ev["kind"], [POLL, PROCESS, LOG])
+    again = ev[(ev["kind"] == PROCESS) & (ev["pid"] == 1) & (ev["seq"] < 300)]
+    v = run(ev[~gone], again)
+    assert v.counts["sent"] == v.counts["acked"] == v.counts["consumed"] + 500 == n
+    assert nonzero(v) == {"lost": 500, "lost_from_log": 500, "reprocessed": 300, "duplicates": 300}
+    # pid 2 spreads seqs over two partitions: the loss is one contiguous range in each
+    assert sorted((a["type"], a["partition"], a["seq_first"], a["seq_last"], a["records"]) for a in v.anomalies) == [
+        ("lost", 0, 1000, 1498, 250), ("lost", 1, 1001, 1499, 250),
+        ("reprocessed", 0, 0, 298, 150), ("reprocessed", 1, 1, 299, 150)]
+
+
+def oracle(ev):
+    """The definitions, record by record in plain Python: what the array code must agree with."""
+    rows = [(int(e["kind"]), int(e["pid"]), int(e["seq"]), int(e["partition"]), int(e["offset"])) for e in ev]
+    known = [r for r in rows if r[1] != UNKNOWN_PID]
+
+    def ids(*kinds):
+        return {(p, s) for k, p, s, _, _ in known if k in kinds}
+
+    sent, acked, processed, seen_log = ids(SEND), ids(ACK), ids(PROCESS), ids(LOG, POLL)
+    lost = acked - processed
+    unacked = sent - acked
+    positions = {}
+    for k, p, s, part, off in known:
+        if k in (ACK, POLL, PROCESS, LOG):
+            positions.setdefault((p, s), set()).add((part, off))
+    processes = {}
+    for k, p, s, part, off in rows:
+        if k == PROCESS:
+            processes[(part, off)] = processes.get((part, off), 0) + 1
+    reordered = 0
+    for pid in {p for p, _ in positions}:
+        for part in {pt for (p, _), pos in positions.items() if p == pid for pt, _ in pos}:
+            firsts = sorted((min(o for pt, o in pos if pt == part), s)
+                            for (p, s), pos in positions.items() if p == pid and any(pt == part for pt, _ in pos))
+            top = -1
+            for _, s in firsts:
+                reordered += s < top
+                top = max(top, s)
+    log_dups = sum(len(pos) - 1 for pos in positions.values())
+    reprocessed = sum(n - 1 for n in processes.values())
+    phantoms = len(ids(PROCESS, LOG) - sent) + len({(part, off) for k, p, _, part, off in rows
+                                                    if p == UNKNOWN_PID and k in (PROCESS, LOG)})
+    return {"sent": len(sent), "acked": len(acked), "errors": len(ids(ERROR) - acked), "consumed": len(processed),
+            "lost": len(lost), "lost_in_log": len(lost & seen_log), "lost_from_log": len(lost - seen_log),
+            "unacked_present": len(unacked & (seen_log | processed)),
+            "unacked_missing": len(unacked - seen_log - processed), "log_duplicates": log_dups,
+            "reprocessed": reprocessed, "duplicates": log_dups + reprocessed, "reordered": reordered,
+            "phantoms": phantoms, "aborted_reads": 0, "torn_transactions": 0}
+
+
+EVENT_ROWS = st.lists(st.tuples(st.sampled_from([SEND, ACK, ERROR, POLL, PROCESS, COMMIT, LOG]),
+                                st.sampled_from([1, 1, 1, 70_000_000, UNKNOWN_PID]), st.integers(0, 4),
+                                st.integers(0, 1), st.integers(0, 12), st.floats(100, 120)), max_size=80)
+
+
+@settings(max_examples=150, deadline=None)
+@given(EVENT_ROWS)
+def test_counts_agree_with_the_definitions_on_messy_histories(rows):
+    ev = np.zeros(len(rows), dtype=history.EVENT)
+    for e, (kind, pid, seq, part, off, t) in zip(ev, rows):
+        placed = kind not in (SEND, ERROR)
+        e["kind"], e["pid"], e["seq"], e["t"] = kind, pid, -1 if pid == UNKNOWN_PID else seq, t
+        e["partition"], e["offset"] = (part, off) if placed else (-1, -1)
+    v = verify({"all": ev}, TIMELINE, {})
+    assert v.counts == oracle(ev)
+    for a in v.anomalies:   # evidence never claims more than the counts
+        assert a["records"] >= 1 and a["type"] in ("lost", "log_duplicate", "reprocessed", "reordered", "phantom")
+    assert sum(a["records"] for a in v.anomalies if a["type"] == "lost") == v.counts["lost"]
+    assert sum(a["records"] for a in v.anomalies if a["type"] == "log_duplicate") <= v.counts["log_duplicates"]
+    assert sum(a["records"] for a in v.anomalies if a["type"] == "reprocessed") <= v.counts["reprocessed"]
+    assert sum(a["records"] for a in v.anomalies if a["type"] == "reordered") == v.counts["reordered"]
+    assert sum(a["records"] for a in v.anomalies if a["type"] == "phantom") == v.counts["phantoms"]
