@@ -46,8 +46,8 @@ class Consumer(Worker):
                     self._record(POLL, records)
                 elif self._drained(client, idle_since):
                     break
-                if timing == "before" and records:
-                    self._commit(client)
+                if timing == "before" and records and not self._commit(client):
+                    continue  # at-most-once: never process what could not be committed first
                 for r in records:
                     time.sleep(s["process_time"])
                     pid, seq = history.decode_value(r.value)
@@ -75,17 +75,18 @@ class Consumer(Worker):
             [r.partition for r in records], [r.offset for r in records], worker=self.instance))
         self.counters["polled"] += len(records)
 
-    def _commit(self, client) -> None:
+    def _commit(self, client) -> bool:
         positions = {tp: client.position(tp) for tp in client.assignment()}
         try:
             client.commit()
         except KafkaError:  # e.g. CommitFailedError during a rebalance: the application carries on
             self.counters["commit_errors"] += 1
-            return
+            return False
         now = time.time()
         for tp, offset in positions.items():
             self.history.append(COMMIT, 0, -1, now, tp.partition, offset)
         self.counters["commits"] += 1
+        return True
 
     def _drained(self, client, idle_since: float) -> bool:
         flag = self.run_dir / DRAIN_FLAG

@@ -1,0 +1,102 @@
+"""The real cluster: write and read back, pause/unpause recovery, leader kill and re-election."""
+
+import time
+import uuid
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from kafka_chaos.cluster import metadata, status
+
+
+def new_topic(cluster, partitions=3):
+    name = f"it-{uuid.uuid4().hex[:8]}"
+    client = metadata.admin(cluster.bootstrap)
+    try:
+        metadata.create_topic(client, name, partitions, 3, {"min.insync.replicas": "2"})
+        metadata.wait_topic_ready(client, name)
+    finally:
+        client.close()
+    return name
+
+
+def full_isr_within(cluster, topic, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        client = metadata.admin(cluster.bootstrap)
+        try:
+            states = metadata.partitions(client, [topic])
+        finally:
+            client.close()
+        if all(len(s.isr) == 3 and s.leader >= 0 for s in states):
+            return states
+        time.sleep(1)
+    raise AssertionError(f"{topic} not back to full ISR within {seconds}s: {states}")
+
+
+def test_acks_all_writes_are_read_back_exactly(healthy):
+    topic, n = new_topic(healthy), 500
+    producer = KafkaProducer(bootstrap_servers=healthy.bootstrap, acks="all")
+    futures = [producer.send(topic, b"r%d" % i) for i in range(n)]
+    producer.flush(30)
+    assert all(f.get(10).offset >= 0 for f in futures)
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=healthy.bootstrap, enable_auto_commit=False,
+                             consumer_timeout_ms=5000)
+    parts = [TopicPartition(topic, p) for p in range(3)]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    values = sorted(r.value for r in consumer)
+    consumer.close()
+    assert values == sorted(b"r%d" % i for i in range(n))
+
+
+def test_paused_broker_returns_to_isr_after_unpause(healthy):
+    topic = new_topic(healthy)
+    producer = KafkaProducer(bootstrap_servers=healthy.bootstrap, acks=1)
+    healthy.pause(2)
+    try:
+        assert healthy.state(2) == "paused"
+        deadline = time.time() + 25   # replica.lag.time.max.ms is 10 s in compose/kraft-3.yml
+        while time.time() < deadline:
+            for i in range(20):
+                producer.send(topic, b"x")
+            producer.flush(10)
+            client = metadata.admin(healthy.bootstrap)
+            try:
+                shrunk = any(2 not in s.isr for s in metadata.partitions(client, [topic]) if 2 in s.replicas)
+            finally:
+                client.close()
+            if shrunk:
+                break
+            time.sleep(1)
+        assert shrunk, "a paused follower should leave the ISR"
+    finally:
+        healthy.unpause(2)
+        producer.close()
+    full_isr_within(healthy, topic, 60)
+
+
+def test_killed_leader_is_replaced_and_status_shows_it(healthy):
+    topic = new_topic(healthy, partitions=1)
+    client = metadata.admin(healthy.bootstrap)
+    old = metadata.leader(client, topic, 0)
+    client.close()
+    healthy.kill(old)
+    assert healthy.state(old) == "exited"
+    deadline, new = time.time() + 60, -1
+    while time.time() < deadline:
+        client = metadata.admin(healthy.bootstrap)
+        try:
+            new = metadata.leader(client, topic, 0)
+        finally:
+            client.close()
+        if new not in (-1, old):
+            break
+        time.sleep(1)
+    assert new not in (-1, old)
+    rows = {r.broker: r for r in status(healthy)}
+    assert rows[old].state == "exited"
+    assert rows[new].leads >= 1
+    assert sum(r.controller for r in rows.values()) == 1
+    healthy.start(old)
+    metadata.wait_ready(healthy, timeout=120)

@@ -1,0 +1,134 @@
+"""`kchaos run` end to end on the real cluster: the verdicts Kafka's documentation predicts.
+
+Both directions: no loss is reported where Kafka guarantees none, and loss is found where the
+configuration allows it.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kafka_chaos import runner, scenario
+from kafka_chaos.faults import LEDGER, TIMELINE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_shipped(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    s = scenario.load(ROOT / "scenarios" / f"{name}.yaml")
+    result = runner.run(s, runs_dir=tmp_path, keep_cluster=True)
+    timeline = [json.loads(line) for line in (result.run_dir / TIMELINE).read_text().splitlines()]
+    assert not json.loads((result.run_dir / LEDGER).read_text()), "every fault must be healed"
+    return result.verdict, timeline
+
+
+def applied(timeline, action):
+    return [e for e in timeline if e["event"] == "apply" and e["action"] == action and e["ok"]]
+
+
+def test_acks_all_min_isr_2_loses_nothing_when_the_leader_is_killed(healthy, tmp_path, monkeypatch):
+    verdict, timeline = run_shipped("at-least-once-leader-kill", tmp_path, monkeypatch)
+    assert applied(timeline, "kill"), timeline
+    c = verdict.counts
+    assert c["acked"] > 3000
+    assert c["lost"] == 0 and c["phantoms"] == 0
+    assert verdict.passed
+
+
+def test_acks0_to_a_paused_leader_is_never_acked_lost(healthy, tmp_path, monkeypatch):
+    verdict, timeline = run_shipped("at-most-once-broker-pause", tmp_path, monkeypatch)
+    assert applied(timeline, "pause")
+    c = verdict.counts
+    assert c["sent"] > 3000
+    assert c["acked"] == 0 and c["lost"] == 0
+    assert c["unacked_present"] + c["unacked_missing"] == c["sent"]
+    assert c["log_duplicates"] == 0
+    assert verdict.passed
+
+
+def test_commit_after_process_consumer_crash_reprocesses_but_loses_nothing(healthy, tmp_path, monkeypatch):
+    verdict, timeline = run_shipped("commit-after-process-consumer-crash", tmp_path, monkeypatch)
+    assert len(applied(timeline, "crash")) == 2
+    c = verdict.counts
+    assert c["lost"] == 0
+    assert c["reprocessed"] > 0, "a crash mid-batch must re-deliver the uncommitted records"
+    assert verdict.passed
+
+
+def test_commit_before_process_consumer_crash_loses_records_that_stay_in_the_log(healthy, tmp_path, monkeypatch):
+    verdict, _ = run_shipped("commit-before-process-consumer-crash", tmp_path, monkeypatch)
+    c = verdict.counts
+    assert c["lost"] > 0, "the verifier must find the committed-but-unprocessed records"
+    assert c["lost_in_log"] == c["lost"] and c["lost_from_log"] == 0
+    assert c["reprocessed"] == 0
+    lost = [a for a in verdict.anomalies if a["type"] == "lost"]
+    assert lost and all(a["where"] == "in_log" and a["near_fault"].startswith("crash") for a in lost)
+    assert verdict.passed
+
+
+PAUSE_LONG = """
+name: interrupted
+duration: 40s
+cluster: {compose: %s}
+topic: {name: chaos, partitions: 3, replication_factor: 3}
+producer: {semantic: at-least-once, rate: 50}
+consumer: {mode: commit-after-process, process_time: 1ms}
+faults:
+  - {at: 1s, action: pause, target: broker(2), duration: 60s}
+  - {at: 1s, action: kill, target: broker(3)}
+""" % (ROOT / "compose" / "kraft-3.yml")
+
+
+def start_kchaos(tmp_path):
+    path = tmp_path / "interrupted.yaml"
+    path.write_text(PAUSE_LONG)
+    proc = subprocess.Popen([sys.executable, "-m", "kafka_chaos", "run", str(path), "--keep-cluster",
+                             "--runs", str(tmp_path / "runs")], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        ledgers = list((tmp_path / "runs").glob(f"*/{LEDGER}"))
+        if ledgers and len(json.loads(ledgers[0].read_text() or "[]")) == 2:
+            return proc, ledgers[0].parent
+        time.sleep(0.5)
+    proc.kill()
+    pytest.fail(f"the faults were never applied: {proc.stdout.read()}")
+
+
+def kill_orphan_workers(run_dir):
+    for status in (run_dir / "status").glob("*.json"):
+        try:
+            os.kill(json.loads(status.read_text())["pid"], signal.SIGKILL)
+        except (ProcessLookupError, ValueError, KeyError):
+            pass
+
+
+def test_sigterm_mid_fault_heals_before_exit(healthy, tmp_path):
+    proc, run_dir = start_kchaos(tmp_path)
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    assert healthy.state(2) == "running" and healthy.state(3) == "running", out
+    assert json.loads((run_dir / LEDGER).read_text()) == []
+    assert "healed" in out
+
+
+def test_kchaos_heal_restores_a_cluster_after_kchaos_was_sigkilled(healthy, tmp_path):
+    proc, run_dir = start_kchaos(tmp_path)
+    proc.kill()
+    proc.wait()
+    kill_orphan_workers(run_dir)
+    assert healthy.state(2) == "paused" and healthy.state(3) == "exited"
+    out = subprocess.run([sys.executable, "-m", "kafka_chaos", "heal", str(run_dir)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "2 fault(s) healed" in out.stdout
+    assert healthy.state(2) == "running" and healthy.state(3) == "running"

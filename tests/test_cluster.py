@@ -1,0 +1,70 @@
+"""Broker <-> container mapping, compose discovery and quorum parsing (no engine needed)."""
+
+import pytest
+
+from kafka_chaos.cluster import metadata
+from kafka_chaos.cluster.compose import brokers_in_file, containers_by_broker
+from kafka_chaos.errors import ClusterError
+from kafka_chaos.runner import broker_override, mask
+
+COMPOSE = """
+services:
+  kafka-1: {image: x, labels: {kchaos.broker.id: "1", kchaos.external.port: "19092"}}
+  kafka-2: {image: x, labels: ["kchaos.broker.id=2", "kchaos.external.port=19093"]}
+  sidecar: {image: y}
+"""
+
+
+def test_brokers_in_file_reads_labels_in_both_forms(tmp_path):
+    path = tmp_path / "c.yml"
+    path.write_text(COMPOSE)
+    assert brokers_in_file(path) == {1: 19092, 2: 19093}
+
+
+def test_brokers_in_file_without_brokers_is_an_error(tmp_path):
+    path = tmp_path / "c.yml"
+    path.write_text("services: {a: {image: x}}\n")
+    with pytest.raises(ClusterError, match="no service has a kchaos.broker.id label"):
+        brokers_in_file(path)
+
+
+def test_shipped_compose_file_has_three_brokers_on_loopback_ports():
+    assert brokers_in_file(__import__("pathlib").Path("compose/kraft-3.yml")) == {1: 19092, 2: 19093, 3: 19094}
+
+
+def test_containers_map_to_brokers_by_label_whatever_their_names():
+    found = containers_by_broker([
+        ("proj_kafka-2_1", {"kchaos.broker.id": "2", "kchaos.external.port": "19093"}),
+        ("proj_kafka-1_1", {"kchaos.broker.id": "1"}),
+        ("proj_other_1", {}),
+    ])
+    assert found == {1: ("proj_kafka-1_1", 0), 2: ("proj_kafka-2_1", 19093)}
+
+
+def test_two_containers_claiming_one_broker_is_an_error():
+    with pytest.raises(ClusterError, match="two containers claim broker 1"):
+        containers_by_broker([("a", {"kchaos.broker.id": "1"}), ("b", {"kchaos.broker.id": "1"})])
+
+
+def test_quorum_leader_is_parsed_from_the_tool_output():
+    out = "ClusterId: x\nLeaderId:               2\nLeaderEpoch: 5\n"
+    assert metadata.parse_quorum_leader(out) == 2
+    with pytest.raises(ClusterError):
+        metadata.parse_quorum_leader("nothing here")
+
+
+def test_broker_config_becomes_kafka_variables_for_broker_services_only(tmp_path):
+    compose = tmp_path / "c.yml"
+    compose.write_text(COMPOSE)
+    path = broker_override(tmp_path, compose, {"unclean.leader.election.enable": "true", "log.flush_x": "1"})
+    import yaml
+
+    doc = yaml.safe_load(path.read_text())
+    assert set(doc["services"]) == {"kafka-1"}  # list-form labels are not matched by the override
+    env = doc["services"]["kafka-1"]["environment"]
+    assert env == {"KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE": "true", "KAFKA_LOG_FLUSH__X": "1"}
+
+
+def test_secrets_are_masked_in_what_a_run_writes():
+    doc = {"producer": {"config": {"sasl_plain_password": "hunter2", "acks": "all"}}}
+    assert mask(doc) == {"producer": {"config": {"sasl_plain_password": "***", "acks": "all"}}}
