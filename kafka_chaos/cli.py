@@ -175,7 +175,9 @@ def validate(files: List[Path] = typer.Argument(..., help="Scenario YAML files."
 
 
 @app.command()
-def run(file: Path = typer.Argument(..., help="Scenario YAML file."),
+def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (optional with --replay)."),
+        replay: Optional[Path] = typer.Option(None, help="Replay the fault timeline recorded in this run "
+                                              "directory (same actions, brokers and offsets in time)."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
         runs: Path = typer.Option(Path("runs"), help="Folder for run directories."),
         keep_cluster: bool = typer.Option(False, help="Leave a cluster kchaos started running afterwards."),
@@ -185,13 +187,20 @@ def run(file: Path = typer.Argument(..., help="Scenario YAML file."),
     The run directory (runs/<time>-<name>/) keeps the scenario, the fault timeline and every
     send, acknowledgement and processed record; `kchaos verify RUN_DIR` re-checks it later.
     Exit 0 when every `expect:` bound holds, 1 when one is broken.
+    With --replay RUN_DIR the faults are not planned from the scenario but replayed from that run
+    (the scenario is that run's scenario.json unless FILE is given).
     """
     from kafka_chaos import report, runner, scenario
 
     def body():
-        s = scenario.load(file)
+        if file is not None:
+            s = scenario.load(file)
+        elif replay is not None:
+            s = runner.scenario_of(replay)
+        else:
+            raise UsageError("give a scenario FILE, or --replay RUN_DIR")
         result = runner.run(s, runs_dir=runs, keep_cluster=keep_cluster, kafka_version=kafka_version,
-                            console=console)
+                            console=console, replay_from=replay)
         report.print_verdict(console, result.verdict, result.run_dir, result.heals, s)
         if json_out:
             report.write_json(json_out, result.verdict, result.run_dir)

@@ -33,3 +33,9 @@ class ClusterError(KchaosError):
 
 class FaultError(KchaosError):
     """A fault could not be applied or healed."""
+
+
+class PreflightError(KchaosError):
+    """The scenario asks for something this machine cannot do (e.g. a missing kernel qdisc); nothing started."""
+
+    exit_code = ExitCode.INVALID_INPUT

@@ -7,34 +7,50 @@ even after kchaos itself was killed with SIGKILL mid-fault.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
 import time
 from pathlib import Path
 
+from kafka_chaos import netfaults, schedule
 from kafka_chaos.cluster import metadata
 from kafka_chaos.cluster.containers import ContainerBrokers
-from kafka_chaos.errors import ClusterError, FaultError
+from kafka_chaos.errors import ClusterError, FaultError, UsageError
 
 LEDGER = "faults-active.json"
 TIMELINE = "timeline.jsonl"
 
-BROKER_TARGETS = "broker(N), leader(TOPIC,P), follower(TOPIC,P), controller, random, all"
+BROKER_TARGETS = "broker(N), leader(T,P), follower(T,P), controller, coordinator(G), txn-coordinator(ID), random, all"
 CATALOG = {
-    "pause": (BROKER_TARGETS, "docker pause: the broker freezes (SIGSTOP-like), sockets stay open; heal: unpause"),
+    "pause": (BROKER_TARGETS, "docker pause: the broker freezes, sockets stay open; heal: unpause"),
     "unpause": ("paused, broker(N), all", "resume paused brokers"),
     "kill": (BROKER_TARGETS, "SIGKILL the broker: no flush, no controlled shutdown; heal: start"),
     "stop": (BROKER_TARGETS, "graceful stop (SIGTERM, controlled shutdown); heal: start"),
     "start": ("killed, broker(N), all", "start brokers this run killed or stopped"),
-    "restart": (BROKER_TARGETS, "graceful stop then start (one rolling-restart step)"),
+    "restart": (BROKER_TARGETS, "graceful stop then start"),
+    "rolling-restart": ("(none)", "restart every broker in turn, each once the cluster is back to full ISR"),
     "crash": ("producer, consumer", "SIGKILL the client worker; a fresh one starts after `duration`"),
+    "isolate": (BROKER_TARGETS, "iptables: cut the broker from every other broker (clients still reach it); "
+                "direction: both | in | out"),
+    "split": ("(groups: [[1],[2,3]] or shape: majority | minority)",
+              "iptables: brokers talk only within their group; minority puts the controller in the smaller group"),
+    "isolate-clients": (BROKER_TARGETS, "iptables: drop the broker's external (client) listener; brokers still talk"),
+    "isolate-replication": ("leader(T,P)", "iptables: cut the leader's inter-broker listener traffic (port 9092) "
+                            "both ways; the controller link stays"),
+    "loss": (BROKER_TARGETS, "iptables statistic: drop each packet in and out with `probability`"),
+    "bandwidth": (BROKER_TARGETS, "tc tbf: limit every interface to `rate` (e.g. 1mbit)"),
+    "delay": (BROKER_TARGETS, "tc netem: add `latency` (± `latency_jitter`); needs the kernel's netem qdisc"),
+    "heal-network": ("partitioned, broker(N), all", "remove every network fault of this run from those brokers"),
 }
 # apply action -> (broker method, heal method)
 BROKER_ACTIONS = {"pause": ("pause", "unpause"), "kill": ("kill", "start"), "stop": ("stop", "start"),
                   "restart": ("restart", None), "unpause": ("unpause", None), "start": ("start", None)}
+NETWORK_ACTIONS = schedule.NETWORK_ACTIONS
+QDISC_ACTIONS = ("bandwidth", "delay")
 
-_TARGET = re.compile(r"^(broker|leader|follower)\((.*)\)$")
+_TARGET = re.compile(r"^(broker|leader|follower|coordinator|txn-coordinator)\((.*)\)$")
 
 
 class Ledger:
@@ -61,46 +77,56 @@ class Ledger:
         self._save([e for e in self.entries() if e["id"] != entry_id])
 
 
-def heal_entry(brokers: ContainerBrokers, entry: dict) -> str:
-    getattr(brokers, entry["heal"])(entry["broker"])
-    return f"{entry['heal']} broker {entry['broker']} ({entry['container']})"
+def heal_entry(entry: dict) -> str:
+    """Undo one ledger entry using only what the entry says (so it works after kchaos was killed)."""
+    broker, container, heal = entry["broker"], entry["container"], entry["heal"]
+    if entry.get("command"):
+        from kafka_chaos import engine
+        engine.run(entry["command"], timeout=120)
+    elif heal == "net-chain":
+        netfaults.clear_fault(container, entry["fault_id"])
+    elif heal == "net-qdisc":
+        netfaults.clear_qdisc(container)
+    else:
+        getattr(ContainerBrokers("", {broker: container}), heal)(broker)
+    what = {"net-chain": f"remove {entry['action']} rules", "net-qdisc": f"remove {entry['action']} qdisc"}
+    return f"{what.get(heal, heal)} broker {broker} ({container})"
 
 
 def heal_run_dir(run_dir: Path) -> list[str]:
     """Undo every fault a run's ledger still lists (used by `kchaos heal` after kchaos was killed)."""
     if not (Path(run_dir) / LEDGER).exists() and not (Path(run_dir) / "scenario.json").exists():
-        from kafka_chaos.errors import UsageError
         raise UsageError(f"{run_dir}: not a kchaos run directory")
     ledger, done = Ledger(run_dir), []
     for entry in ledger.entries():
-        brokers = ContainerBrokers("", {entry["broker"]: entry["container"]})
-        done.append(heal_entry(brokers, entry))
+        done.append(heal_entry(entry))
         ledger.remove(entry["id"])
     return done
 
 
 class FaultEngine:
-    """Resolves targets at fire time, applies faults to brokers, records the timeline and heals."""
+    """Resolves targets at fire time, applies faults, records the timeline and heals."""
 
-    def __init__(self, brokers: ContainerBrokers, run_dir: Path, topic_names: dict[str, str], seed: int):
+    def __init__(self, brokers, run_dir: Path, topic_names: dict[str, str], seed: int, group: str = ""):
         self.brokers = brokers
         self.run_dir = Path(run_dir)
         self.topic_names = topic_names      # scenario topic name -> this run's physical topic
+        self.group = group                  # this run's consumer group, for coordinator(consumer)
         self.rng = random.Random(seed)
         self.ledger = Ledger(run_dir)
         self.heals: list[str] = []
         self.resolved: dict[int, list[int]] = {}   # planned seq -> brokers it hit
 
     # -- targets
-    def resolve(self, target: str, action: str) -> list[int]:
+    def resolve(self, target: str) -> list[int]:
         """Broker ids a target names right now (from live metadata)."""
-        faulted = {"killed": ("kill", "stop"), "paused": ("pause",)}
+        faulted = {"killed": ("kill", "stop"), "paused": ("pause",), "partitioned": NETWORK_ACTIONS}
         if target in faulted:
             return sorted({e["broker"] for e in self.ledger.entries() if e["action"] in faulted[target]})
         if target == "all":
             return list(self.brokers.broker_ids)
-        running = [b for b in self.brokers.broker_ids if self.brokers.state(b) == "running"]
         if target == "random":
+            running = [b for b in self.brokers.broker_ids if self.brokers.state(b) == "running"]
             if not running:
                 raise FaultError("no running broker to pick at random")
             return [self.rng.choice(running)]
@@ -112,13 +138,14 @@ class FaultEngine:
         kind, arg = m.groups()
         if kind == "broker":
             return [int(arg)]
+        with_admin = lambda fn: self._admin(fn)  # noqa: E731
+        if kind in ("coordinator", "txn-coordinator"):
+            key = self.group if (kind, arg) == ("coordinator", "consumer") else arg
+            topic = "__consumer_offsets" if kind == "coordinator" else "__transaction_state"
+            return [with_admin(lambda c: metadata.coordinator(c, key, topic))]
         topic, _, part = arg.rpartition(",")
         physical = self.topic_names.get(topic.strip(), topic.strip())
-        client = metadata.admin(self.brokers.bootstrap)
-        try:
-            state = next(s for s in metadata.partitions(client, [physical]) if s.partition == int(part))
-        finally:
-            client.close()
+        state = with_admin(lambda c: next(s for s in metadata.partitions(c, [physical]) if s.partition == int(part)))
         if kind == "leader":
             if state.leader < 0:
                 raise FaultError(f"{target}: the partition has no leader right now")
@@ -128,24 +155,42 @@ class FaultEngine:
             raise FaultError(f"{target}: no in-sync follower right now")
         return [self.rng.choice(sorted(followers))]
 
+    def _admin(self, fn):
+        client = metadata.admin(self.brokers.bootstrap)
+        try:
+            return fn(client)
+        finally:
+            client.close()
+
     # -- apply / heal
     def apply(self, planned, t0: float) -> dict:
-        """Fire one planned broker action; returns its timeline entry (ok or not, never raises)."""
+        """Fire one planned action; returns its timeline entry (ok or not, never raises)."""
+        spec = planned.spec
         entry = {"event": "apply", "seq": planned.seq, "action": planned.action, "target": planned.target,
-                 "t_scheduled": t0 + planned.t}
+                 "t_scheduled": t0 + planned.t,
+                 "spec": _plain(dataclasses.asdict(spec)) if dataclasses.is_dataclass(spec) else None}
         try:
-            targets = self.resolve(planned.target, planned.action)
+            if planned.action == "split":
+                groups = self._groups(spec)
+                entry["groups"] = groups
+                targets = sorted(b for g in groups for b in g)
+            elif planned.action == "rolling-restart":
+                targets = list(self.brokers.broker_ids)
+            elif planned.fixed is not None:
+                targets = [b for b in planned.fixed if b in self.brokers.broker_ids]
+            else:
+                targets = self.resolve(planned.target)
+            entry["brokers"] = targets
             entry["resolved"] = ", ".join(f"broker {b}" for b in targets) or "nothing"
             self.resolved[planned.seq] = targets
-            method, heal = BROKER_ACTIONS[planned.action]
-            for b in targets:
-                ledger_id = f"{planned.seq}-{b}"
-                if heal:
-                    self.ledger.add({"id": ledger_id, "action": planned.action, "broker": b,
-                                     "container": self.brokers.container_name(b), "heal": heal})
-                getattr(self.brokers, method)(b)
-                if planned.action in ("start", "unpause"):
-                    self._forget(b, {"start": ("kill", "stop"), "unpause": ("pause",)}[planned.action])
+            if planned.action in NETWORK_ACTIONS:
+                self._network(planned, spec, targets, entry)
+            elif planned.action == "rolling-restart":
+                self._rolling_restart(planned.seq)
+            elif planned.action == "heal-network":
+                self._heal_where(lambda e: e["broker"] in targets and e["action"] in NETWORK_ACTIONS)
+            else:
+                self._broker_action(planned, targets)
             entry["ok"] = True
         except (ClusterError, FaultError) as exc:
             entry.update(ok=False, error=str(exc))
@@ -153,22 +198,96 @@ class FaultEngine:
         self.record(entry)
         return entry
 
-    def heal_planned(self, planned, t0: float) -> dict:
-        """The automatic heal of a fault with `duration`: undo exactly the brokers it hit."""
-        entry = {"event": "heal", "seq": planned.seq, "action": planned.action, "t_scheduled": t0 + planned.t}
-        targets = self.resolved.get(planned.heal_of, [])
+    def _broker_action(self, planned, targets: list[int]) -> None:
+        method, heal = BROKER_ACTIONS[planned.action]
+        for b in targets:
+            if heal:
+                self._ledger_add(f"{planned.seq}-{b}", planned.action, b, heal,
+                                 command=self.brokers.heal_command(heal, b))
+            getattr(self.brokers, method)(b)
+            if planned.action in ("start", "unpause"):
+                undone = {"start": ("kill", "stop"), "unpause": ("pause",)}[planned.action]
+                self._heal_where(lambda e: e["broker"] == b and e["action"] in undone, run=False)
+
+    def _network(self, planned, spec, targets: list[int], entry: dict) -> None:
+        """Apply a network fault in each target broker's namespace (ledger first, then the rules)."""
+        netfaults.check_helper_image()
+        direction = getattr(spec, "direction", "both") or "both"
+        groups = entry.get("groups")
+        for b in targets:
+            container = self.brokers.container_name(b)
+            fault_id = f"{planned.seq}-{b}"
+            if planned.action in QDISC_ACTIONS:
+                if any(e["broker"] == b and e["heal"] == "net-qdisc" for e in self.ledger.entries()):
+                    raise FaultError(f"broker {b} is already shaped (one bandwidth/delay fault at a time)")
+                args = (netfaults.tbf_args(spec.rate) if planned.action == "bandwidth"
+                        else netfaults.netem_args(spec.latency, spec.latency_jitter))
+                self._ledger_add(fault_id, planned.action, b, "net-qdisc")
+                netfaults.shape(container, args)
+                continue
+            if planned.action == "isolate-clients":
+                inbound, outbound = netfaults.port_matches(self.brokers.external_port(b))
+            elif planned.action == "loss":
+                inbound, outbound = netfaults.loss_matches(spec.probability)
+            else:
+                others = ([o for g in groups if b not in g for o in g] if groups is not None
+                          else [o for o in self.brokers.broker_ids if o != b])
+                ips = [ip for o in others if self.brokers.state(o) in ("running", "paused")
+                       for ip in self.brokers.ips(o)]
+                port = netfaults.INTERNAL_PORT if planned.action == "isolate-replication" else None
+                inbound, outbound = netfaults.ip_matches(ips, direction, port)
+            self._ledger_add(fault_id, planned.action, b, "net-chain", fault_id=netfaults.chain(fault_id)[2:])
+            netfaults.drop(container, fault_id, inbound, outbound)
+
+    def _groups(self, spec) -> list[list[int]]:
+        if spec.groups:
+            return [list(g) for g in spec.groups]
+        ids = list(self.brokers.broker_ids)
+        self.rng.shuffle(ids)
+        small = len(ids) // 2 if len(ids) > 1 else 1
+        if spec.shape == "minority":
+            controller = metadata.active_controller(self.brokers)
+            rest = [b for b in ids if b != controller]
+            return [sorted([controller] + rest[:small - 1]), sorted(rest[small - 1:])]
+        return [sorted(ids[small:]), sorted(ids[:small])]
+
+    def _rolling_restart(self, seq: int) -> None:
+        """Each broker in turn: graceful restart, then wait for every partition to be fully in sync."""
+        for b in self.brokers.broker_ids:
+            self._ledger_add(f"{seq}-{b}", "stop", b, "start", command=self.brokers.heal_command("start", b))
+            self.brokers.restart(b)
+            self.ledger.remove(f"{seq}-{b}")
+            metadata.wait_ready(self.brokers, timeout=180)
+            self._admin(lambda c: [metadata.wait_topic_ready(c, t, timeout=120) for t in self.topic_names.values()])
+
+    def _ledger_add(self, entry_id: str, action: str, broker: int, heal: str, **extra) -> None:
+        self.ledger.add({"id": entry_id, "action": action, "broker": broker,
+                         "container": self.brokers.container_name(broker), "heal": heal,
+                         **{k: v for k, v in extra.items() if v is not None}})
+
+    def _heal_where(self, wanted, run: bool = True) -> tuple[list[str], list[str]]:
+        """Heal (or, with run=False, just forget) the ledger entries `wanted` selects."""
         done, errors = [], []
         for e in self.ledger.entries():
-            if e["id"].split("-")[0] == str(planned.heal_of) and e["broker"] in targets:
-                try:
-                    done.append(heal_entry(self.brokers, e))
-                    self.ledger.remove(e["id"])
-                except ClusterError as exc:
-                    errors.append(str(exc))
+            if not wanted(e):
+                continue
+            try:
+                line = heal_entry(e) if run else f"{e['heal']} broker {e['broker']} (by the scenario)"
+                self.ledger.remove(e["id"])
+                done.append(line)
+            except (ClusterError, FaultError) as exc:
+                errors.append(str(exc))
+        self.heals += done
+        return done, errors
+
+    def heal_planned(self, planned, t0: float) -> dict:
+        """The automatic heal of a fault with `duration`: undo exactly what that fault did."""
+        entry = {"event": "heal", "seq": planned.seq, "heal_of": planned.heal_of, "action": planned.action,
+                 "t_scheduled": t0 + planned.t}
+        done, errors = self._heal_where(lambda e: e["id"].split("-")[0] == str(planned.heal_of))
         entry.update(resolved="; ".join(done) or "nothing left to heal", ok=not errors, t_applied=time.time())
         if errors:
             entry["error"] = "; ".join(errors)
-        self.heals += done
         self.record(entry)
         return entry
 
@@ -176,29 +295,29 @@ class FaultEngine:
         """Undo everything still in the ledger (end of run, error, Ctrl-C, SIGTERM); retried once."""
         done = []
         for attempt in range(2):
-            for e in self.ledger.entries():
-                try:
-                    line = heal_entry(self.brokers, e)
-                    self.ledger.remove(e["id"])
-                    done.append(line)
-                    self.record({"event": "heal", "action": e["heal"], "resolved": line, "ok": True,
-                                 "t_applied": time.time(), "final": True})
-                except ClusterError as exc:
-                    if attempt:
-                        self.record({"event": "heal", "action": e["heal"], "ok": False, "error": str(exc),
-                                     "t_applied": time.time(), "final": True})
+            lines, errors = self._heal_where(lambda e: True)
+            done += lines
+            for line in lines:
+                self.record({"event": "heal", "action": "heal", "resolved": line, "ok": True,
+                             "t_applied": time.time(), "final": True})
             if not self.ledger.entries():
                 break
+            if attempt:
+                for err in errors:
+                    self.record({"event": "heal", "action": "heal", "ok": False, "error": err,
+                                 "t_applied": time.time(), "final": True})
             time.sleep(1)
-        self.heals += done
         return done
-
-    def _forget(self, broker: int, actions: tuple[str, ...]) -> None:
-        for e in self.ledger.entries():
-            if e["broker"] == broker and e["action"] in actions:
-                self.ledger.remove(e["id"])
-                self.heals.append(f"{e['heal']} broker {broker} (by the scenario)")
 
     def record(self, entry: dict) -> None:
         with open(self.run_dir / TIMELINE, "a") as f:
-            f.write(json.dumps(entry) + "\n")
+            f.write(json.dumps(entry, default=str) + "\n")
+
+
+def _plain(value):
+    """JSON-able copy (tuples -> lists, Paths -> str)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)

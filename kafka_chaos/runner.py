@@ -19,9 +19,9 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
-from kafka_chaos import faults, schedule, verify
+from kafka_chaos import faults, netfaults, schedule, scenario, verify
 from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
-from kafka_chaos.errors import ClusterError
+from kafka_chaos.errors import ClusterError, FaultError, PreflightError, UsageError
 from kafka_chaos.history import HistoryWriter
 from kafka_chaos.progress import Progress
 from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer
@@ -57,6 +57,35 @@ def broker_override(run_dir: Path, compose_file: Path, broker_config: dict[str, 
     path = run_dir / "compose-override.yml"
     path.write_text(yaml.safe_dump(doc))
     return path
+
+
+def replay_plan(run_dir: Path) -> list:
+    """The planned actions that replay a recorded run's fault timeline."""
+    timeline_path, meta_path = Path(run_dir) / faults.TIMELINE, Path(run_dir) / "meta.json"
+    if not meta_path.exists():
+        raise UsageError(f"--replay: {run_dir} is not a kchaos run directory (no meta.json)")
+    t0 = json.loads(meta_path.read_text())["t0"]
+    lines = timeline_path.read_text().splitlines() if timeline_path.exists() else []
+    timeline = []
+    for line in lines:
+        try:
+            timeline.append(json.loads(line))
+        except ValueError:
+            continue
+    return schedule.replay(timeline, t0, _fault_spec)
+
+
+def _fault_spec(data: dict):
+    groups = data.get("groups")
+    return scenario.FaultSpec(**{**data, "groups": tuple(map(tuple, groups)) if groups else None})
+
+
+def scenario_of(run_dir: Path):
+    """The scenario a run directory recorded (secrets in it were masked when it was written)."""
+    path = Path(run_dir) / "scenario.json"
+    if not path.exists():
+        raise UsageError(f"{run_dir}: not a kchaos run directory (no scenario.json)")
+    return scenario.from_dict(json.loads(path.read_text()))
 
 
 class Workers:
@@ -127,13 +156,39 @@ class Workers:
                     proc.wait()
 
 
+def all_faults(s) -> list:
+    return list(s.faults) + list(s.nemesis.faults if getattr(s, "nemesis", None) else [])
+
+
+def preflight(s, replayed: list | None = None) -> None:
+    """Refuse, before anything starts, faults this machine cannot do (exit 2, cluster untouched)."""
+    actions = {f.action for f in all_faults(s)} | {p.action for p in replayed or []}
+    network = actions & set(schedule.NETWORK_ACTIONS)
+    if not network:
+        return
+    try:
+        netfaults.check_helper_image()
+        if "delay" in actions:
+            ok, why = netfaults.netem_supported()
+            if not ok:
+                raise PreflightError(
+                    f"{s.path}: action delay needs the kernel's netem qdisc (sch_netem), which this Docker "
+                    f"engine's kernel lacks (tc: {why or 'failed'}); use loss (iptables statistic) or "
+                    "bandwidth (tbf) instead, or run on a kernel with netem")
+    except FaultError as exc:
+        raise PreflightError(f"{s.path}: {exc}") from None
+
+
 def _on_sigterm(*_):
     raise KeyboardInterrupt
 
 
 def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_version: str = "4.1.1",
-        console: Console | None = None) -> RunResult:
+        console: Console | None = None, replay_from: Path | None = None) -> RunResult:
+    """Run scenario `s`; with `replay_from`, play that run's recorded fault timeline instead of planning one."""
     console = console or Console()
+    replayed = replay_plan(replay_from) if replay_from else None
+    preflight(s, replayed)
     started_at = time.time()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_dir = Path(runs_dir) / f"{stamp}-{s.name}"
@@ -159,14 +214,16 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             metadata.wait_topic_ready(client, topic)
         finally:
             client.close()
-        engine = faults.FaultEngine(brokers, run_dir, {s.topic.name: topic}, s.seed)
-        plan = schedule.plan(s.faults, s.duration, s.seed)
+        group = f"kchaos-{stamp}-{s.name}"
+        engine = faults.FaultEngine(brokers, run_dir, {s.topic.name: topic}, s.seed, group)
+        plan = replayed if replayed is not None else schedule.plan(s.faults, s.duration, s.seed, s.nemesis)
         t0 = time.time()
         (run_dir / "meta.json").write_text(json.dumps({
             "t0": t0, "topic": topic, "bootstrap": brokers.bootstrap, "containers": brokers.containers,
-            "image": getattr(brokers, "image", ""), "planned": [p.__dict__ for p in plan]}, indent=1))
+            "image": getattr(brokers, "image", ""), "replay_of": str(replay_from or ""),
+            "planned": [{k: v for k, v in p.__dict__.items() if k != "spec"} for p in plan]}, indent=1, default=str))
         settings = {
-            "bootstrap": brokers.bootstrap, "topic": topic, "group": f"kchaos-{stamp}-{s.name}",
+            "bootstrap": brokers.bootstrap, "topic": topic, "group": group,
             "rate": s.producer.rate, "value_size": s.producer.value_size, "counts": {},
             "deadline": t0 + s.duration, "flush_timeout": FLUSH_GRACE / 2,
             "producer_config": s.producer.config, "mode": s.consumer.mode,
@@ -232,7 +289,7 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
         engine.record(entry)
         return entry
     if p.action == "restart-worker":
-        role = s.faults[p.fault].target
+        role = p.spec.target
         remaining = None
         if role == "producer":
             from kafka_chaos.workload import read_status

@@ -18,8 +18,13 @@ import yaml
 from . import semantics
 from .errors import ScenarioError
 
-ACTIONS = ("pause", "unpause", "kill", "stop", "start", "restart", "crash")
-FUTURE_ACTIONS = ("isolate", "split", "partition", "loss", "bandwidth", "delay", "clock", "disk")
+NETWORK_ACTIONS = ("isolate", "split", "isolate-clients", "isolate-replication", "loss", "bandwidth", "delay")
+ACTIONS = ("pause", "unpause", "kill", "stop", "start", "restart", "crash", *NETWORK_ACTIONS, "heal-network",
+           "rolling-restart")
+FUTURE_ACTIONS = ("clock", "disk")
+COMMAND_ACTIONS = ("pause", "unpause", "kill", "stop", "start", "restart")  # the keys of cluster.commands
+DIRECTIONS = ("both", "in", "out")
+SHAPES = ("majority", "minority")
 EXPECT_KEYS = ("sent", "acked", "errors", "consumed", "lost", "lost_in_log", "lost_from_log",
                "unacked_present", "unacked_missing", "duplicates", "log_duplicates", "reprocessed",
                "reordered", "phantoms", "aborted_reads", "torn_transactions")
@@ -32,18 +37,35 @@ DEFAULT_RATE = 500.0
 DEFAULT_VALUE_SIZE = 100
 DEFAULT_PROCESS_TIME = 0.002
 
-_PICKERS = "broker(N), leader(TOPIC,P), follower(TOPIC,P), controller, random, all"
-_TARGETS_OF = {  # action -> (allowed target kinds, how the message lists them)
-    "pause": ({"broker", "leader", "follower", "controller", "random", "all"}, _PICKERS),
-    "kill": ({"broker", "leader", "follower", "controller", "random", "all"}, _PICKERS),
-    "stop": ({"broker", "leader", "follower", "controller", "random", "all"}, _PICKERS),
-    "restart": ({"broker", "leader", "follower", "controller", "random", "all"}, _PICKERS),
+_PICK = {"broker", "leader", "follower", "controller", "coordinator", "txn-coordinator", "random"}
+_PICKERS = "broker(N), leader(TOPIC,P), follower(TOPIC,P), controller, coordinator(GROUP), txn-coordinator(ID), random"
+_TARGETS_OF = {  # action -> (allowed target kinds, how the message lists them); split, rolling-restart: none
+    **{a: (_PICK | {"all"}, f"{_PICKERS}, all") for a in ("pause", "kill", "stop", "restart", "loss", "bandwidth",
+                                                           "delay")},
+    **{a: (_PICK, _PICKERS) for a in ("isolate", "isolate-clients")},
+    "isolate-replication": ({"leader"}, "leader(TOPIC,P)"),
     "unpause": ({"paused", "broker", "all"}, "paused, broker(N), all"),
     "start": ({"killed", "broker", "all"}, "killed, broker(N), all"),
+    "heal-network": ({"partitioned", "broker", "all"}, "partitioned, broker(N), all"),
     "crash": ({"producer", "consumer"}, "producer, consumer"),
 }
+_NO_TARGET = {"split": "give groups or shape instead", "rolling-restart": "it restarts every broker in turn"}
+_HEALERS = ("unpause", "start", "heal-network")  # actions that heal, so they take no duration
+_FIELDS_OF = {  # action -> the fault keys only it takes
+    "isolate": ("direction",), "split": ("groups", "shape", "direction"), "isolate-replication": ("direction",),
+    "loss": ("probability",), "bandwidth": ("rate",), "delay": ("latency", "latency_jitter"),
+}
+_TIMING = ("at", "every", "count", "jitter")
+_FAULT_KEYS = (*_TIMING, "action", "target", "duration", "direction", "groups", "shape", "probability", "rate",
+               "latency", "latency_jitter")
+_NEMESIS_ACTIONS = tuple(a for a in ACTIONS if a not in _HEALERS and a != "rolling-restart")
+_HEALED_BY = {"pause": "unpause", "kill": "start", "stop": "start"}
 _TARGET_RE = re.compile(r"^\s*(?:(broker)\(\s*(\d+)\s*\)|(leader|follower)\(\s*([^,()\s]+)\s*,\s*(\d+)\s*\)"
-                        r"|(controller|random|all|killed|paused|producer|consumer))\s*$")
+                        r"|(coordinator|txn-coordinator)\(\s*([^,()\s]+)\s*\)"
+                        r"|(controller|random|all|killed|paused|partitioned|producer|consumer))\s*$")
+_RATE_RE = re.compile(r"^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)$")
+_PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+_RENAMED = {"partition": "split"}  # reserved names that ended up under another name
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -61,6 +83,13 @@ class FaultSpec:
     jitter: float
     duration: float | None  # heal after this long; for crash, until a fresh worker starts
     line: int
+    direction: str = "both"  # isolate, split, isolate-replication: cut traffic both ways, only in, or only out
+    groups: tuple[tuple[int, ...], ...] | None = None  # split: brokers talk only within their group
+    shape: str | None = None  # split: majority or minority, groups drawn at run time
+    probability: float | None = None  # loss: chance each packet is dropped, 0 < p <= 1
+    rate: str | None = None  # bandwidth: tc rate, e.g. "1mbit"
+    latency: float | None = None  # delay: seconds added to each packet
+    latency_jitter: float = 0.0  # delay: ± seconds around latency
 
 
 @dataclass(frozen=True)
@@ -72,6 +101,8 @@ class ClusterSpec:
     containers: dict[int, str]
     broker_config: dict[str, str]
     broker_ids: tuple[int, ...]
+    hosts: dict[int, str] = dataclasses.field(default_factory=dict)  # with commands: broker id -> {host}
+    commands: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # action -> argv template
 
 
 @dataclass(frozen=True)
@@ -99,6 +130,18 @@ class ConsumerSpec:
 
 
 @dataclass(frozen=True)
+class NemesisSpec:
+    """Random faults drawn from the seed: from `start`, one of `faults` every `interval` (± jitter), each
+    healed after its duration and followed by `recovery` seconds without a fault."""
+
+    start: float
+    interval: float
+    jitter: float
+    recovery: float
+    faults: tuple[FaultSpec, ...]  # at and every are None; duration is always set
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -112,6 +155,7 @@ class Scenario:
     faults: tuple[FaultSpec, ...]
     expect: dict[str, int | None]  # None = any count
     path: Path
+    nemesis: NemesisSpec | None = None
 
     def to_dict(self) -> dict:
         """JSON-able plain data (Paths as str, tuples as lists), for scenario.json in the run dir."""
@@ -123,11 +167,20 @@ def from_dict(data: dict) -> Scenario:
     c, t, p, k = data["cluster"], data["topic"], data["producer"], data["consumer"]
     cluster = ClusterSpec(Path(c["compose"]) if c["compose"] else None, c["bootstrap"],
                           {int(i): n for i, n in c["containers"].items()}, dict(c["broker_config"]),
-                          tuple(c["broker_ids"]))
+                          tuple(c["broker_ids"]), {int(i): h for i, h in c.get("hosts", {}).items()},
+                          {a: tuple(argv) for a, argv in c.get("commands", {}).items()})
+    n = data.get("nemesis")  # absent in scenario.json written before the nemesis existed
+    nemesis = NemesisSpec(n["start"], n["interval"], n["jitter"], n["recovery"],
+                          tuple(_fault_from(f) for f in n["faults"])) if n else None
     return Scenario(
         data["name"], data["description"], data["seed"], data["duration"], data["drain_timeout"],
         cluster, TopicSpec(**t), ProducerSpec(**p), ConsumerSpec(**k),
-        tuple(FaultSpec(**f) for f in data["faults"]), dict(data["expect"]), Path(data["path"]))
+        tuple(_fault_from(f) for f in data["faults"]), dict(data["expect"]), Path(data["path"]), nemesis)
+
+
+def _fault_from(data: dict) -> FaultSpec:
+    groups = data.get("groups")
+    return FaultSpec(**{**data, "groups": tuple(tuple(g) for g in groups) if groups is not None else None})
 
 
 def _plain(value):
@@ -289,7 +342,7 @@ class _Parser:
         except (ValueError, TypeError, RecursionError) as e:
             raise ScenarioError(f"{self.path}:1: yaml: cannot read a value ({e})") from None
         top = ("name", "description", "seed", "duration", "drain_timeout", "cluster", "topic",
-               "producer", "consumer", "faults", "expect")
+               "producer", "consumer", "faults", "nemesis", "expect")
         if root is None:
             raise ScenarioError(f"{self.path}:1: scenario: the file is empty (keys: {', '.join(top)})")
         if not isinstance(root, yaml.MappingNode):
@@ -304,6 +357,7 @@ class _Parser:
         producer = self.producer(m["producer"])
         consumer = self.consumer(m["consumer"])
         faults = self.faults(m.get("faults"), duration, cluster, topic)
+        nemesis = self.nemesis(m["nemesis"], duration, cluster, topic) if "nemesis" in m else None
         return Scenario(
             name=name,
             description=self.string(m["description"], "description") if "description" in m else "",
@@ -314,16 +368,32 @@ class _Parser:
             cluster=cluster, topic=topic, producer=producer, consumer=consumer, faults=faults,
             expect=(self.expect(m["expect"]) if "expect" in m
                     else semantics.documented_expect(producer.semantic, consumer.mode)),
-            path=Path(self.path))
+            path=Path(self.path), nemesis=nemesis)
 
     def cluster(self, node) -> ClusterSpec:
-        m = self.mapping(node, "cluster", ("compose", "bootstrap", "containers", "broker_config"))
+        m = self.mapping(node, "cluster", ("compose", "bootstrap", "containers", "broker_config", "hosts", "commands"))
         if ("compose" in m) == ("bootstrap" in m):
             where = m.get("bootstrap", node)
-            raise self.error(where, "cluster", "give exactly one of compose or bootstrap "
-                                               "(compose: FILE, or bootstrap: HOST:PORT with containers)")
-        containers = self.containers(m["containers"]) if "containers" in m else {}
-        compose, ids = None, tuple(sorted(containers))
+            raise self.error(where, "cluster", "give exactly one of compose or bootstrap (compose: FILE, or "
+                                               "bootstrap: HOST:PORT with containers, or with hosts and commands)")
+        for key in ("hosts", "commands"):
+            if key in m and "compose" in m:
+                raise self.error(m[key], f"cluster.{key}", "only with bootstrap, not with compose "
+                                                           "(compose brokers are Docker containers)")
+        if "commands" in m:
+            if "containers" in m:
+                raise self.error(m["containers"], "cluster.containers",
+                                 "not with commands (with commands the brokers are cluster.hosts)")
+            if "hosts" not in m:
+                raise self.error(node, "cluster.hosts", "required with commands (e.g. {1: host-a, 2: host-b})")
+        elif "hosts" in m:
+            raise self.error(m["hosts"], "cluster.hosts", "only with commands (hosts fill {host} in the "
+                                                          "command templates; for Docker use containers)")
+        hosts = self.broker_map(m["hosts"], "cluster.hosts", "a host name", "host-a") if "hosts" in m else {}
+        commands = self.commands(m["commands"]) if "commands" in m else {}
+        containers = self.broker_map(m["containers"], "cluster.containers", "a container name", "kafka-1") \
+            if "containers" in m else {}
+        compose, ids = None, tuple(sorted(containers or hosts))
         if "compose" in m:
             compose = self.compose_path(m["compose"])
             found = self.compose_brokers(m["compose"], compose)
@@ -331,22 +401,54 @@ class _Parser:
                 containers, ids = found, tuple(sorted(found))
         bootstrap = self.bootstrap(m["bootstrap"]) if "bootstrap" in m else None
         broker_config = self.stringified(m["broker_config"], "cluster.broker_config") if "broker_config" in m else {}
-        return ClusterSpec(compose, bootstrap, containers, broker_config, ids)
+        return ClusterSpec(compose, bootstrap, containers, broker_config, ids, hosts, commands)
 
-    def containers(self, node) -> dict[int, str]:
+    def broker_map(self, node, section: str, what: str, example: str) -> dict[int, str]:
+        """containers or hosts: {broker id: name}."""
         out = {}
-        for key, (v, key_node) in self.raw_mapping(node, "cluster.containers").items():
-            field = f"cluster.containers.{key}"
+        second = example.replace("1", "2").replace("-a", "-b")
+        for key, (v, key_node) in self.raw_mapping(node, section).items():
+            field = f"{section}.{key}"
             ident = int(key) if isinstance(key, str) and key.strip().isdigit() else key
             if not isinstance(ident, int) or isinstance(ident, bool) or ident < 0:
-                raise self.error(key_node, field, "keys are broker ids (integers >= 0), e.g. {1: kafka-1}")
+                raise self.error(key_node, field, f"keys are broker ids (integers >= 0), e.g. {{1: {example}}}")
             if not isinstance(v, str) or not v.strip():
-                raise self.error(key_node, field, "must be a container name, e.g. {1: kafka-1}")
+                raise self.error(key_node, field, f"must be {what}, e.g. {{1: {example}}}")
             if ident in out:
                 raise self.error(key_node, field, "broker id given twice")
             out[ident] = v.strip()
         if not out:
-            raise self.error(node, "cluster.containers", "is empty (e.g. {1: kafka-1, 2: kafka-2})")
+            raise self.error(node, section, f"is empty (e.g. {{1: {example}, 2: {second}}})")
+        return out
+
+    def commands(self, node) -> dict[str, tuple[str, ...]]:
+        """cluster.commands: {action: argv}; `{host}` and `{broker}` are the only placeholders."""
+        m = self.mapping(node, "cluster.commands", COMMAND_ACTIONS)
+        if not m:
+            raise self.error(node, "cluster.commands", "is empty (e.g. {kill: [ssh, '{host}', sudo, systemctl, "
+                                                       "kill, -s, KILL, kafka]})")
+        out = {}
+        for action in COMMAND_ACTIONS:
+            if action not in m:
+                continue
+            field, argv = f"cluster.commands.{action}", m[action]
+            if not isinstance(argv, yaml.SequenceNode) or not argv.value:
+                raise self.error(argv, field, f"must be a non-empty list of strings, not {self.kind(argv)} "
+                                              "(e.g. [ssh, '{host}', sudo, systemctl, start, kafka])")
+            words = []
+            for i, item in enumerate(argv.value):
+                v = self.value(item) if isinstance(item, yaml.ScalarNode) else None
+                if not isinstance(v, str) or (i == 0 and not v.strip()):
+                    raise self.error(item, f"{field}[{i}]", f"must be a string, not {self.kind(item)} "
+                                                            "(quote numbers, e.g. \"-9\")")
+                for name in _PLACEHOLDER_RE.findall(v):
+                    if name not in ("host", "broker"):
+                        close = difflib.get_close_matches(name, ("host", "broker"), n=1)
+                        hint = f"did you mean {{{close[0]}}}? " if close else ""
+                        raise self.error(item, f"{field}[{i}]", f"unknown placeholder {{{name}}} "
+                                                                f"({hint}allowed: {{host}}, {{broker}})")
+                words.append(v)
+            out[action] = tuple(words)
         return out
 
     def bootstrap(self, node) -> str:
@@ -462,15 +564,46 @@ class _Parser:
                                              "(e.g. - {at: 10s, action: kill, target: random})")
         return tuple(self.fault(item, f"faults[{i}]", duration, cluster, topic) for i, item in enumerate(node.value))
 
-    def fault(self, node, field: str, duration: float, cluster: ClusterSpec, topic: TopicSpec) -> FaultSpec:
-        m = self.mapping(node, field, ("at", "every", "count", "jitter", "action", "target", "duration"),
-                         ("action", "target"))
-        action = self.action(m["action"], f"{field}.action")
-        target = self.target(m["target"], f"{field}.target", action, cluster, topic)
-        if ("at" in m) == ("every" in m):
-            raise self.error(m.get("every", node), field, "give exactly one of at or every (at: 10s, or every: 15s)")
+    def nemesis(self, node, duration: float, cluster: ClusterSpec, topic: TopicSpec) -> NemesisSpec:
+        m = self.mapping(node, "nemesis", ("start", "interval", "jitter", "recovery", "faults"), ("interval", "faults"))
+        start = self.duration(m["start"], "nemesis.start", positive=False) if "start" in m else 0.0
+        if start >= duration:
+            raise self.error(m["start"], "nemesis.start", f"{start:g}s is not before the end of the run "
+                                                          f"(allowed: 0 <= start < duration {duration:g}s)")
+        interval = self.duration(m["interval"], "nemesis.interval")
+        jitter = self.duration(m["jitter"], "nemesis.jitter", positive=False) if "jitter" in m else 0.0
+        if jitter > interval:
+            raise self.error(m["jitter"], "nemesis.jitter", f"{jitter:g}s is more than interval {interval:g}s "
+                                                            "(allowed: 0 <= jitter <= interval)")
+        recovery = self.duration(m["recovery"], "nemesis.recovery", positive=False) if "recovery" in m else 0.0
+        items = m["faults"]
+        if not isinstance(items, yaml.SequenceNode) or not items.value:
+            what = "is empty" if isinstance(items, yaml.SequenceNode) else f"must be a list, not {self.kind(items)}"
+            raise self.error(items, "nemesis.faults", f"{what} (e.g. - {{action: kill, target: random, duration: 5s}})")
+        faults = tuple(self.fault(item, f"nemesis.faults[{i}]", duration, cluster, topic, nemesis=True)
+                       for i, item in enumerate(items.value))
+        return NemesisSpec(start, interval, jitter, recovery, faults)
+
+    def fault(self, node, field: str, duration: float, cluster: ClusterSpec, topic: TopicSpec,
+              nemesis: bool = False) -> FaultSpec:
+        """One item of faults (timed by at or every) or of nemesis.faults (timed by the nemesis)."""
+        m = self.mapping(node, field, _FAULT_KEYS, ("action",))
+        action = self.action(m["action"], f"{field}.action", _NEMESIS_ACTIONS if nemesis else ACTIONS)
+        self.fault_keys(node, m, field, action, nemesis)
+        if "target" in m:
+            target = self.target(m["target"], f"{field}.target", action, cluster, topic)
+        elif action in _NO_TARGET:
+            target = ""
+            if not cluster.broker_ids:
+                raise self.error(m["action"], f"{field}.action", self.no_brokers())
+        else:
+            raise self.error(node, f"{field}.target", "required")
         at = every = count = None
-        if "at" in m:
+        if nemesis:
+            pass
+        elif ("at" in m) == ("every" in m):
+            raise self.error(m.get("every", node), field, "give exactly one of at or every (at: 10s, or every: 15s)")
+        elif "at" in m:
             at = self.duration(m["at"], f"{field}.at", positive=False)
             if at >= duration:
                 raise self.error(m["at"], f"{field}.at", f"{at:g}s is not before the end of the run "
@@ -488,19 +621,151 @@ class _Parser:
         length = self.duration(m["duration"], f"{field}.duration") if "duration" in m else None
         if action == "crash" and length is None:
             raise self.error(node, f"{field}.duration", "required for crash (how long until a fresh worker starts)")
-        if action in ("unpause", "start") and length is not None:
+        if nemesis and length is None:
+            raise self.error(node, f"{field}.duration", "required in a nemesis fault (the nemesis heals it after "
+                                                        "this long)")
+        if action in _HEALERS and length is not None:
             raise self.error(m["duration"], f"{field}.duration", f"{action} heals; it takes no duration")
-        return FaultSpec(action, target, at, every, count, jitter, length, node.start_mark.line + 1)
+        if action == "rolling-restart" and length is not None:
+            raise self.error(m["duration"], f"{field}.duration", "rolling-restart takes no duration (it ends "
+                                                                 "when the last broker is back in sync)")
+        if cluster.commands:
+            self.has_commands(m, field, action, length, cluster)
+        extra = self.network_fields(node, m, field, action, cluster)
+        return FaultSpec(action, target, at, every, count, jitter, length, node.start_mark.line + 1, **extra)
 
-    def action(self, node, field: str) -> str:
+    def fault_keys(self, node, m: dict, field: str, action: str, nemesis: bool) -> None:
+        """Refuse keys another action (or a timed fault) takes; `mapping` already refused unknown ones."""
+        own = ("action", "duration") if action in _NO_TARGET else ("action", "target", "duration")
+        known = [*(() if nemesis else _TIMING), *own, *_FIELDS_OF.get(action, ())]
+        for key in m:
+            if key in known:
+                continue
+            if key == "target":
+                why = f"{action} takes no target ({_NO_TARGET[action]})"
+            elif key in _TIMING:
+                why = f"unknown key in a nemesis fault (the nemesis decides when; known: {', '.join(known)})"
+            else:
+                owners = ", ".join(a for a, keys in _FIELDS_OF.items() if key in keys)
+                why = f"unknown key for {action} ({key} is for {owners}; known: {', '.join(known)})"
+            raise self.error(self.key_node(node, key), f"{field}.{key}", why)
+
+    def key_node(self, node, key: str):
+        return next(k for k, _ in reversed(node.value) if isinstance(k, yaml.ScalarNode) and k.value == key)
+
+    def network_fields(self, node, m: dict, field: str, action: str, cluster: ClusterSpec) -> dict:
+        """The FaultSpec fields past `line`, for the actions that take them."""
+        out = {}
+        if "direction" in m:
+            out["direction"] = self.word(m["direction"], f"{field}.direction", "a direction", DIRECTIONS)
+        if action == "split":
+            if ("groups" in m) == ("shape" in m):
+                raise self.error(m.get("shape", node), field, "give exactly one of groups or shape "
+                                                              "(groups: [[1], [2, 3]], or shape: majority)")
+            if "groups" in m:
+                out["groups"] = self.groups(m["groups"], f"{field}.groups", cluster)
+            else:
+                out["shape"] = self.word(m["shape"], f"{field}.shape", "a shape", SHAPES)
+                if len(cluster.broker_ids) < 2:
+                    raise self.error(m["shape"], f"{field}.shape", f"a split needs at least 2 brokers "
+                                                                   f"(have {len(cluster.broker_ids)})")
+        if action == "loss":
+            if "probability" not in m:
+                raise self.error(node, f"{field}.probability", "required for loss (e.g. probability: 0.1)")
+            given = m["probability"]
+            v = self.value(given) if isinstance(given, yaml.ScalarNode) else None
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+                raise self.error(given, f"{field}.probability", f"{self.kind(given)} is not a probability "
+                                                                "(allowed: 0 < p <= 1, e.g. 0.1)")
+            out["probability"] = float(v)
+        if action == "bandwidth":
+            if "rate" not in m:
+                raise self.error(node, f"{field}.rate", "required for bandwidth (e.g. rate: 1mbit)")
+            v = self.value(m["rate"]) if isinstance(m["rate"], yaml.ScalarNode) else None
+            match = _RATE_RE.match(v.strip().lower()) if isinstance(v, str) else None
+            if not match or float(match.group(1)) == 0:
+                raise self.error(m["rate"], f"{field}.rate", f"{self.kind(m['rate'])} is not a rate above 0 "
+                                                             "(e.g. 800bit, 512kbit, 1mbit, 2gbit)")
+            out["rate"] = match.group(0)
+        if action == "delay":
+            if "latency" not in m:
+                raise self.error(node, f"{field}.latency", "required for delay (e.g. latency: 100ms)")
+            out["latency"] = self.duration(m["latency"], f"{field}.latency")
+            if "latency_jitter" in m:
+                out["latency_jitter"] = self.duration(m["latency_jitter"], f"{field}.latency_jitter", positive=False)
+        return out
+
+    def word(self, node, field: str, what: str, allowed: tuple) -> str:
+        v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
+        if v not in allowed:
+            close = difflib.get_close_matches(str(v), allowed, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise self.error(node, field, f"{self.kind(node)} is not {what} ({hint}allowed: {', '.join(allowed)})")
+        return v
+
+    def groups(self, node, field: str, cluster: ClusterSpec) -> tuple[tuple[int, ...], ...]:
+        example = "(e.g. [[1], [2, 3]]; brokers not listed are left alone)"
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(node, field, f"must be a list of broker-id lists, not {self.kind(node)} {example}")
+        out, seen = [], {}
+        for i, group in enumerate(node.value):
+            if not isinstance(group, yaml.SequenceNode) or not group.value:
+                raise self.error(group, f"{field}[{i}]", f"must be a non-empty list of broker ids, "
+                                                         f"not {self.kind(group)} {example}")
+            ids = []
+            for item in group.value:
+                v = self.value(item) if isinstance(item, yaml.ScalarNode) else None
+                if not isinstance(v, int) or isinstance(v, bool):
+                    raise self.error(item, f"{field}[{i}]", f"{self.kind(item)} is not a broker id")
+                if v not in cluster.broker_ids:
+                    brokers = ", ".join(map(str, cluster.broker_ids)) or "none"
+                    raise self.error(item, f"{field}[{i}]", f"broker {v} does not exist (brokers: {brokers})")
+                if v in seen:
+                    raise self.error(item, f"{field}[{i}]", f"broker {v} is already in {field}[{seen[v]}] "
+                                                            "(groups must not overlap)")
+                seen[v] = i
+                ids.append(v)
+            out.append(tuple(ids))
+        if len(out) < 2:
+            raise self.error(node, field, f"needs at least 2 groups, not {len(out)} {example}")
+        return tuple(out)
+
+    def has_commands(self, m: dict, field: str, action: str, length: float | None, cluster: ClusterSpec) -> None:
+        """Under cluster.commands, a fault needs a template for its action and, with a duration, its heal."""
+        have = ", ".join(cluster.commands)
+        if action in NETWORK_ACTIONS or action == "heal-network":
+            raise self.error(m["action"], f"{field}.action", f"{action}: network faults need Docker containers, "
+                                                             "not cluster.commands (use compose, or containers)")
+        if action == "rolling-restart":
+            raise self.error(m["action"], f"{field}.action", "rolling-restart needs Docker containers, not "
+                                                             "cluster.commands (use compose, or containers)")
+        if action == "restart" and "restart" not in cluster.commands and not {"stop", "start"} <= set(cluster.commands):
+            raise self.error(m["action"], f"{field}.action", "restart has no command in cluster.commands "
+                                                             f"(give restart, or stop and start; have: {have})")
+        if action in COMMAND_ACTIONS and action != "restart" and action not in cluster.commands:
+            raise self.error(m["action"], f"{field}.action", f"{action} has no command in cluster.commands "
+                                                             f"(have: {have})")
+        heal = _HEALED_BY.get(action)
+        if heal and length is not None and heal not in cluster.commands:
+            raise self.error(m["duration"], f"{field}.duration", f"{action} heals with {heal}, which has no command "
+                                                                 f"in cluster.commands (have: {have})")
+
+    def action(self, node, field: str, allowed: tuple = ACTIONS) -> str:
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
         if v in FUTURE_ACTIONS:
             raise self.error(node, field, f"{v} is not supported yet (supported: {', '.join(ACTIONS)})")
+        if v in ACTIONS and v not in allowed:
+            raise self.error(node, field, f"{v} is not a nemesis fault (the nemesis heals each fault itself; "
+                                          f"allowed: {', '.join(allowed)})")
         if v not in ACTIONS:
-            close = difflib.get_close_matches(str(v), ACTIONS, n=1)
+            close = [_RENAMED[v]] if v in _RENAMED else difflib.get_close_matches(str(v), ACTIONS, n=1)
             hint = f"did you mean {close[0]}? " if close else ""
             raise self.error(node, field, f"{self.kind(node)} is not an action ({hint}supported: {', '.join(ACTIONS)})")
         return v
+
+    def no_brokers(self) -> str:
+        return ("broker faults need cluster.containers (or hosts and commands) when the cluster is given by "
+                "bootstrap (e.g. containers: {1: kafka-1})")
 
     def target(self, node, field: str, action: str, cluster: ClusterSpec, topic: TopicSpec) -> str:
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
@@ -508,16 +773,16 @@ class _Parser:
         match = _TARGET_RE.match(v) if isinstance(v, str) else None
         if not match:
             raise self.error(node, field, f"{self.kind(node)} is not a target of {action} (allowed: {allowed})")
-        broker, n, role, name, partition, word = match.groups()
-        kind = broker or role or word
-        target = f"broker({int(n)})" if broker else f"{role}({name},{int(partition)})" if role else word
+        broker, n, role, name, partition, coordinator, key, word = match.groups()
+        kind = broker or role or coordinator or word
+        target = (f"broker({int(n)})" if broker else f"{role}({name},{int(partition)})" if role
+                  else f"{coordinator}({key})" if coordinator else word)
         if kind not in kinds:
             raise self.error(node, field, f"{target} is not a target of {action} (allowed: {allowed})")
         if kind in ("producer", "consumer"):
             return target
         if not cluster.broker_ids:
-            raise self.error(node, field, "broker faults need cluster.containers when the cluster is given "
-                                          "by bootstrap (e.g. containers: {1: kafka-1})")
+            raise self.error(node, field, self.no_brokers())
         if broker and int(n) not in cluster.broker_ids:
             brokers = ", ".join(map(str, cluster.broker_ids))
             raise self.error(node, field, f"{target} does not exist (brokers: {brokers})")
@@ -530,6 +795,9 @@ class _Parser:
             if role == "follower" and topic.replication_factor < 2:
                 raise self.error(node, field, f"{target}: replication_factor 1 has no followers "
                                               "(allowed: leader(TOPIC,P))")
+            if action == "isolate-replication" and topic.replication_factor < 2:
+                raise self.error(node, field, f"{target}: replication_factor 1 has no replication to cut "
+                                              "(isolate-replication needs replication_factor >= 2)")
         return target
 
     def expect(self, node) -> dict[str, int | None]:

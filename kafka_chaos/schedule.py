@@ -1,29 +1,47 @@
-"""Turns a scenario's fault list into a timeline of planned actions, all randomness from the seed."""
+"""Turns a scenario's faults, its nemesis or a recorded timeline into planned actions; randomness from the seed."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
+
+NETWORK_ACTIONS = ("isolate", "split", "isolate-clients", "isolate-replication", "loss", "bandwidth", "delay")
+# action -> the action that undoes it (heals of a planned fault undo exactly the brokers it hit)
+HEALS = {"pause": "unpause", "kill": "start", "stop": "start", "crash": "restart-worker",
+         **{a: "heal-network" for a in NETWORK_ACTIONS}}
 
 
 @dataclass(frozen=True)
 class Planned:
-    t: float              # seconds after the workload starts
+    t: float                          # seconds after the workload starts
     action: str
     target: str
     duration: float | None
-    fault: int            # index in the scenario's `faults:` list
-    heal_of: int = -1     # for automatic heals: the `seq` of the planned fault it undoes
-    seq: int = 0          # position in the timeline
+    spec: object = None               # the FaultSpec it comes from (extra fields: probability, rate, …)
+    heal_of: int = -1                 # for automatic heals: the seq of the planned fault it undoes
+    seq: int = 0                      # position in the timeline
+    fixed: tuple[int, ...] | None = None   # replay: brokers to hit instead of resolving the target
 
 
-def plan(faults, duration: float, seed: int) -> list[Planned]:
+def _with_heals(firings: list[Planned]) -> list[Planned]:
+    """Add the automatic heal after every firing with a duration, sort, and number the timeline."""
+    firings = [dataclasses.replace(p, seq=i) for i, p in enumerate(sorted(firings, key=lambda p: p.t))]
+    heals = [Planned(p.t + p.duration, HEALS[p.action], "", None, p.spec, heal_of=p.seq)
+             for p in firings if p.duration and p.action in HEALS]
+    merged = sorted(firings + heals, key=lambda p: (p.t, p.heal_of >= 0))
+    new_seq = {p.seq: i for i, p in enumerate(merged) if p.heal_of < 0}
+    return [dataclasses.replace(p, seq=i, heal_of=new_seq[p.heal_of] if p.heal_of >= 0 else -1)
+            for i, p in enumerate(merged)]
+
+
+def plan(faults, duration: float, seed: int, nemesis=None) -> list[Planned]:
     """Every firing of every fault within `duration`, sorted by time. `every` repeats (with seeded
-    jitter) up to `count` times; a fault with `duration` gets its heal planned after it (crash heals are
-    the restart of the worker, done by the runner)."""
+    jitter) up to `count` times; the nemesis draws faults at random; a fault with `duration` gets its
+    heal planned after it (crash heals are the restart of the worker, done by the runner)."""
     rng = random.Random(seed)
     firings = []
-    for index, f in enumerate(faults):
+    for f in faults:
         if f.at is not None:
             times = [f.at]
         else:
@@ -31,17 +49,42 @@ def plan(faults, duration: float, seed: int) -> list[Planned]:
             while t < duration and (f.count is None or len(times) < f.count):
                 times.append(max(0.0, t + rng.uniform(-f.jitter, f.jitter)))
                 t += f.every
-        firings += [(t, index, f) for t in times]
-    firings.sort(key=lambda x: (x[0], x[1]))
-    out: list[Planned] = []
-    for t, index, f in firings:
-        out.append(Planned(t, f.action, f.target, f.duration, index, seq=len(out)))
-    heals = [Planned(p.t + p.duration, HEALS[p.action], "", None, p.fault, heal_of=p.seq)
-             for p in out if p.duration and p.action in HEALS]
-    merged = sorted(out + heals, key=lambda p: (p.t, p.heal_of >= 0))
-    new_seq = {p.seq: i for i, p in enumerate(merged) if p.heal_of < 0}
-    return [Planned(p.t, p.action, p.target, p.duration, p.fault,
-                    new_seq[p.heal_of] if p.heal_of >= 0 else -1, i) for i, p in enumerate(merged)]
+        firings += [Planned(t, f.action, f.target, f.duration, f) for t in times]
+    if nemesis is not None:
+        firings += nemesis_firings(nemesis, duration, seed)
+    return _with_heals(firings)
 
-# action -> the action that undoes it
-HEALS = {"pause": "unpause", "kill": "start", "stop": "start", "crash": "restart-worker"}
+
+def nemesis_firings(nemesis, duration: float, seed: int) -> list[Planned]:
+    """Random faults every `interval ± jitter`, each followed by `recovery` seconds without a fault
+    of the nemesis; the same seed always gives the same timeline."""
+    rng = random.Random(f"nemesis-{seed}")
+    out, t = [], nemesis.start
+    while True:
+        t = max(t, 0.0)
+        if t >= duration:
+            return out
+        f = rng.choice(nemesis.faults)
+        out.append(Planned(round(t, 3), f.action, f.target, f.duration, f))
+        t = max(t + (f.duration or 0) + nemesis.recovery,
+                t + nemesis.interval + rng.uniform(-nemesis.jitter, nemesis.jitter))
+
+
+def replay(timeline: list[dict], t0: float, make_spec) -> list[Planned]:
+    """The recorded faults of a run, at the same offsets, on the brokers they hit then."""
+    out, heal_of = [], {}
+    for e in timeline:
+        if e.get("final") or e.get("seq") is None:
+            continue
+        t = e["t_applied"] - t0
+        if e["event"] == "apply":
+            spec = make_spec(e["spec"]) if e.get("spec") else None
+            if spec is not None and e.get("groups"):   # a drawn split shape replays as its groups
+                spec = dataclasses.replace(spec, groups=tuple(tuple(g) for g in e["groups"]), shape=None)
+            heal_of[e["seq"]] = len(out)
+            fixed = tuple(e["brokers"]) if e.get("brokers") is not None else None
+            out.append(Planned(t, e["action"], e.get("target", ""), None, spec, -1, len(out), fixed))
+        elif e.get("heal_of") in heal_of:
+            spec = out[heal_of[e["heal_of"]]].spec
+            out.append(Planned(t, e["action"], "", None, spec, heal_of[e["heal_of"]], len(out)))
+    return out

@@ -128,7 +128,10 @@ def test_round_trips_through_json(tmp_path):
     data = json.loads(json.dumps(s.to_dict()))
     assert data["cluster"]["compose"] == str(s.cluster.compose)
     assert data["faults"][4] == {"action": "restart", "target": "random", "at": None, "every": 15.0,
-                                 "count": 3, "jitter": 2.0, "duration": None, "line": 24}
+                                 "count": 3, "jitter": 2.0, "duration": None, "line": 24, "direction": "both",
+                                 "groups": None, "shape": None, "probability": None, "rate": None,
+                                 "latency": None, "latency_jitter": 0.0}
+    assert (data["nemesis"], data["cluster"]["hosts"], data["cluster"]["commands"]) == (None, {}, {})
     assert sc.from_dict(data) == s
 
 
@@ -184,6 +187,134 @@ def test_compose_path_is_resolved_against_cwd_then_dir_then_parent(where, monkey
 def test_merge_keys_and_anchors(where):
     text = doc(faults=["&kill {at: 1s, action: kill, target: random}", "{<<: *kill, at: 2s}"])
     assert [f.at for f in loads(text, str(where / "s.yaml")).faults] == [1.0, 2.0]
+
+
+def test_network_faults(where):
+    s = loads(doc(faults=[
+        "{at: 1s, action: isolate, target: 'coordinator( consumer )', duration: 5s}",
+        "{at: 2s, action: isolate, target: broker(1), direction: in}",
+        "{at: 3s, action: split, groups: [[1], [2, 3]], direction: out, duration: 4s}",
+        "{at: 4s, action: split, shape: minority}",
+        "{at: 5s, action: isolate-clients, target: 'txn-coordinator(tx-1)'}",
+        "{at: 6s, action: isolate-replication, target: 'leader(chaos,1)', direction: out}",
+        "{at: 7s, action: loss, target: all, probability: 1}",
+        "{at: 8s, action: bandwidth, target: random, rate: 1.5MBit}",
+        "{at: 9s, action: delay, target: controller, latency: 100ms, latency_jitter: 20ms, duration: 3s}",
+        "{at: 10s, action: heal-network, target: partitioned}",
+        "{every: 20s, action: rolling-restart}",
+    ]), str(where / "s.yaml"))
+    assert s.faults == (
+        FaultSpec("isolate", "coordinator(consumer)", 1.0, None, None, 0.0, 5.0, 8),
+        FaultSpec("isolate", "broker(1)", 2.0, None, None, 0.0, None, 9, direction="in"),
+        FaultSpec("split", "", 3.0, None, None, 0.0, 4.0, 10, direction="out", groups=((1,), (2, 3))),
+        FaultSpec("split", "", 4.0, None, None, 0.0, None, 11, shape="minority"),
+        FaultSpec("isolate-clients", "txn-coordinator(tx-1)", 5.0, None, None, 0.0, None, 12),
+        FaultSpec("isolate-replication", "leader(chaos,1)", 6.0, None, None, 0.0, None, 13, direction="out"),
+        FaultSpec("loss", "all", 7.0, None, None, 0.0, None, 14, probability=1.0),
+        FaultSpec("bandwidth", "random", 8.0, None, None, 0.0, None, 15, rate="1.5mbit"),
+        FaultSpec("delay", "controller", 9.0, None, None, 0.0, 3.0, 16, latency=0.1, latency_jitter=0.02),
+        FaultSpec("heal-network", "partitioned", 10.0, None, None, 0.0, None, 17),
+        FaultSpec("rolling-restart", "", None, 20.0, None, 0.0, None, 18),
+    )
+
+
+@pytest.mark.parametrize("action", ["pause", "kill", "stop", "restart"])
+def test_coordinators_are_broker_targets(where, action):
+    s = loads(doc(faults=[f"{{at: 1s, action: {action}, target: 'coordinator(orders-app)'}}",
+                          f"{{at: 2s, action: {action}, target: 'txn-coordinator( tx.1 )'}}"]), str(where / "s.yaml"))
+    assert [f.target for f in s.faults] == ["coordinator(orders-app)", "txn-coordinator(tx.1)"]
+
+
+@pytest.mark.parametrize("rate", ["800bit", "512kbit", "1mbit", "10mbit", "2gbit", "2.5Gbit"])
+def test_bandwidth_rates(where, rate):
+    s = loads(doc(faults=[f"{{at: 1s, action: bandwidth, target: all, rate: {rate}}}"]), str(where / "s.yaml"))
+    assert s.faults[0].rate == rate.lower()
+
+
+NEMESIS = """\
+duration: 60s
+cluster: {compose: compose.yml}
+producer: {semantic: idempotent}
+consumer: {mode: auto-commit}
+nemesis:
+  start: 5s
+  interval: 10s
+  jitter: 2s
+  recovery: 5s
+  faults:
+    - {action: kill, target: random, duration: 5s}
+    - {action: isolate, target: "leader(chaos,0)", duration: 6s}
+    - {action: split, shape: majority, duration: 4s}
+    - {action: crash, target: consumer, duration: 1s}
+"""
+
+
+def test_nemesis(where):
+    s = loads(NEMESIS, str(where / "s.yaml"))
+    assert s.faults == ()
+    assert s.nemesis == sc.NemesisSpec(start=5.0, interval=10.0, jitter=2.0, recovery=5.0, faults=(
+        FaultSpec("kill", "random", None, None, None, 0.0, 5.0, 11),
+        FaultSpec("isolate", "leader(chaos,0)", None, None, None, 0.0, 6.0, 12),
+        FaultSpec("split", "", None, None, None, 0.0, 4.0, 13, shape="majority"),
+        FaultSpec("crash", "consumer", None, None, None, 0.0, 1.0, 14),
+    ))
+
+
+def test_nemesis_defaults(where):
+    s = loads(doc(extra="nemesis: {interval: 10s, faults: [{action: pause, target: all, duration: 1s}]}"),
+              str(where / "s.yaml"))
+    assert (s.nemesis.start, s.nemesis.interval, s.nemesis.jitter, s.nemesis.recovery) == (0.0, 10.0, 0.0, 0.0)
+
+
+def test_nemesis_and_network_faults_round_trip_through_json(where):
+    text = NEMESIS.replace("faults:\n", "faults:\n    - {action: split, groups: [[1], [2, 3]], duration: 1s}\n", 1)
+    text += "faults:\n  - {at: 1s, action: delay, target: all, latency: 1s}\n"
+    s = loads(text, str(where / "s.yaml"))
+    data = json.loads(json.dumps(s.to_dict()))
+    assert data["nemesis"]["faults"][0]["groups"] == [[1], [2, 3]]
+    assert data["nemesis"]["start"] == 5.0
+    assert sc.from_dict(data) == s
+
+
+def test_from_dict_reads_scenario_json_written_before_network_faults(where):
+    data = loads(doc(faults=["{at: 1s, action: kill, target: random}"]), str(where / "s.yaml")).to_dict()
+    del data["nemesis"], data["cluster"]["hosts"], data["cluster"]["commands"]
+    for key in ("direction", "groups", "shape", "probability", "rate", "latency", "latency_jitter"):
+        del data["faults"][0][key]
+    s = sc.from_dict(data)
+    assert (s.nemesis, s.cluster.commands, s.faults[0].direction, s.faults[0].groups) == (None, {}, "both", None)
+
+
+COMMANDS = ("{bootstrap: 'h:1', hosts: {1: host-a, '2': host-b, 3: host-c}, commands: {"
+            "kill: [ssh, '{host}', sudo, systemctl, kill, -s, KILL, kafka], "
+            "start: [ssh, '{host}', sudo, systemctl, start, 'kafka@{broker}'], "
+            "stop: [ssh, '{host}', sudo, systemctl, stop, kafka]}}")
+
+
+def test_commands_backend(where):
+    s = loads(doc(cluster=COMMANDS, faults=["{at: 1s, action: kill, target: 'leader(chaos,0)', duration: 5s}",
+                                            "{at: 2s, action: restart, target: random}",
+                                            "{at: 3s, action: start, target: killed}",
+                                            "{at: 4s, action: crash, target: producer, duration: 1s}"],
+                  extra="nemesis: {interval: 5s, faults: [{action: stop, target: controller, duration: 2s}]}"),
+              str(where / "s.yaml"))
+    assert s.cluster == sc.ClusterSpec(
+        compose=None, bootstrap="h:1", containers={}, broker_config={}, broker_ids=(1, 2, 3),
+        hosts={1: "host-a", 2: "host-b", 3: "host-c"},
+        commands={"kill": ("ssh", "{host}", "sudo", "systemctl", "kill", "-s", "KILL", "kafka"),
+                  "stop": ("ssh", "{host}", "sudo", "systemctl", "stop", "kafka"),
+                  "start": ("ssh", "{host}", "sudo", "systemctl", "start", "kafka@{broker}")})
+    assert [f.action for f in s.faults] == ["kill", "restart", "start", "crash"]
+    data = json.loads(json.dumps(s.to_dict()))
+    assert data["cluster"]["hosts"] == {"1": "host-a", "2": "host-b", "3": "host-c"}
+    assert sc.from_dict(data) == s
+
+
+def test_commands_pause_with_unpause(where):
+    cluster = "{bootstrap: 'h:1', hosts: {1: a}, commands: {pause: [kill, -STOP, '{host}'], unpause: [kill, -CONT, x]}}"
+    s = loads(doc(cluster=cluster, topic="{replication_factor: 1}",
+                  faults=["{at: 1s, action: pause, target: broker(1), duration: 1s}"]), str(where / "s.yaml"))
+    assert (s.cluster.broker_ids, list(s.cluster.commands)) == ((1,), ["pause", "unpause"])
 
 
 @pytest.mark.parametrize("value, seconds", [("10s", 10.0), ("500ms", 0.5), ("2m", 120.0), ("1.5s", 1.5),
@@ -324,9 +455,14 @@ FAULTS = [
     ("missing action", doc(faults=["{at: 1s, target: random}"]), 8, "faults[0].action", "required"),
     ("missing target", doc(faults=["{at: 1s, action: kill}"]), 8, "faults[0].target", "required"),
     ("unknown action", doc(faults=["{at: 1s, action: kil, target: random}"]), 8, "faults[0].action",
-     "'kil' is not an action (did you mean kill? supported: pause, unpause, kill, stop, start, restart, crash)"),
-    ("future action", doc(faults=["{at: 1s, action: isolate, target: random}"]), 8, "faults[0].action",
-     "isolate is not supported yet (supported: pause,"),
+     "'kil' is not an action (did you mean kill? supported: pause, unpause, kill, stop, start, restart, crash, "
+     "isolate, split, isolate-clients, isolate-replication, loss, bandwidth, delay, heal-network, rolling-restart)"),
+    ("future action", doc(faults=["{at: 1s, action: clock, target: random}"]), 8, "faults[0].action",
+     "clock is not supported yet (supported: pause,"),
+    ("disk", doc(faults=["{at: 1s, action: disk, target: random}"]), 8, "faults[0].action",
+     "disk is not supported yet"),
+    ("renamed action", doc(faults=["{at: 1s, action: partition, target: random}"]), 8, "faults[0].action",
+     "'partition' is not an action (did you mean split? supported:"),
     ("target grammar", doc(faults=["{at: 1s, action: kill, target: brokr(2)}"]), 8, "faults[0].target",
      "'brokr(2)' is not a target of kill (allowed: broker(N), leader(TOPIC,P), follower(TOPIC,P), controller,"),
     ("no such broker", doc(faults=["{at: 1s, action: kill, target: broker(7)}"]), 8, "faults[0].target",
@@ -379,10 +515,208 @@ EXPECT = [
     ("not a mapping", doc(extra="expect: [lost]"), 6, "expect", "must be a mapping, not a list"),
 ]
 
+NET = "target: random"
+NETWORK = [
+    ("isolate all", doc(faults=["{at: 1s, action: isolate, target: all}"]), 8, "faults[0].target",
+     "all is not a target of isolate (allowed: broker(N), leader(TOPIC,P), follower(TOPIC,P), controller, "
+     "coordinator(GROUP), txn-coordinator(ID), random)"),
+    ("isolate-clients all", doc(faults=["{at: 1s, action: isolate-clients, target: all}"]), 8, "faults[0].target",
+     "all is not a target of isolate-clients"),
+    ("isolate without target", doc(faults=["{at: 1s, action: isolate}"]), 8, "faults[0].target", "required"),
+    ("direction", doc(faults=[f"{{at: 1s, action: isolate, {NET}, direction: up}}"]), 8, "faults[0].direction",
+     "'up' is not a direction (allowed: both, in, out)"),
+    ("direction typo", doc(faults=[f"{{at: 1s, action: isolate, {NET}, direction: inn}}"]), 8,
+     "faults[0].direction", "did you mean in?"),
+    ("direction on kill", doc(faults=[f"{{at: 1s, {KILL}, direction: in}}"]), 8, "faults[0].direction",
+     "unknown key for kill (direction is for isolate, split, isolate-replication; known: at, every, count, jitter, "
+     "action, target, duration)"),
+    ("direction on isolate-clients", doc(faults=[f"{{at: 1s, action: isolate-clients, {NET}, direction: in}}"]), 8,
+     "faults[0].direction", "unknown key for isolate-clients"),
+    ("rate on loss", doc(faults=[f"{{at: 1s, action: loss, {NET}, probability: 0.5, rate: 1mbit}}"]), 8,
+     "faults[0].rate", "unknown key for loss (rate is for bandwidth; known: at, every, count, jitter, action, "
+     "target, duration, probability)"),
+    ("latency on bandwidth", doc(faults=[f"{{at: 1s, action: bandwidth, {NET}, rate: 1mbit, latency: 1s}}"]), 8,
+     "faults[0].latency", "unknown key for bandwidth (latency is for delay;"),
+    ("groups on isolate", doc(faults=[f"{{at: 1s, action: isolate, {NET}, groups: [[1], [2]]}}"]), 8,
+     "faults[0].groups", "unknown key for isolate (groups is for split;"),
+    ("split target", doc(faults=["{at: 1s, action: split, target: all, shape: majority}"]), 8, "faults[0].target",
+     "split takes no target (give groups or shape instead)"),
+    ("rolling-restart target", doc(faults=["{at: 1s, action: rolling-restart, target: all}"]), 8,
+     "faults[0].target", "rolling-restart takes no target"),
+    ("rolling-restart duration", doc(faults=["{at: 1s, action: rolling-restart, duration: 5s}"]), 8,
+     "faults[0].duration", "rolling-restart takes no duration"),
+    ("split neither", doc(faults=["{at: 1s, action: split}"]), 8, "faults[0]", "give exactly one of groups or shape"),
+    ("split both", doc(faults=["{at: 1s, action: split, groups: [[1], [2]], shape: majority}"]), 8, "faults[0]",
+     "give exactly one of groups or shape"),
+    ("groups not a list", doc(faults=["{at: 1s, action: split, groups: 1}"]), 8, "faults[0].groups",
+     "must be a list of broker-id lists, not 1"),
+    ("one group", doc(faults=["{at: 1s, action: split, groups: [[1, 2]]}"]), 8, "faults[0].groups",
+     "needs at least 2 groups, not 1"),
+    ("group not a list", doc(faults=["{at: 1s, action: split, groups: [[1], 2]}"]), 8, "faults[0].groups[1]",
+     "must be a non-empty list of broker ids, not 2"),
+    ("empty group", doc(faults=["{at: 1s, action: split, groups: [[1], []]}"]), 8, "faults[0].groups[1]",
+     "must be a non-empty list of broker ids, not a list"),
+    ("group member", doc(faults=["{at: 1s, action: split, groups: [[1], [b]]}"]), 8, "faults[0].groups[1]",
+     "'b' is not a broker id"),
+    ("group no such broker", doc(faults=["{at: 1s, action: split, groups: [[1], [2, 7]]}"]), 8,
+     "faults[0].groups[1]", "broker 7 does not exist (brokers: 1, 2, 3)"),
+    ("groups overlap", doc(faults=["{at: 1s, action: split, groups: [[1, 2], [2, 3]]}"]), 8, "faults[0].groups[1]",
+     "broker 2 is already in faults[0].groups[0] (groups must not overlap)"),
+    ("shape", doc(faults=["{at: 1s, action: split, shape: half}"]), 8, "faults[0].shape",
+     "'half' is not a shape (allowed: majority, minority)"),
+    ("shape one broker", doc(cluster="{bootstrap: 'h:1', containers: {1: a}}", topic="{replication_factor: 1}",
+                             faults=["{at: 1s, action: split, shape: majority}"]), 8, "faults[0].shape",
+     "a split needs at least 2 brokers (have 1)"),
+    ("split without containers", doc(cluster="{bootstrap: 'h:1'}", faults=["{at: 1s, action: split, shape: minority}"]),
+     8, "faults[0].action", "broker faults need cluster.containers (or hosts and commands)"),
+    ("rolling-restart without containers", doc(cluster="{bootstrap: 'h:1'}",
+                                               faults=["{every: 10s, action: rolling-restart}"]),
+     8, "faults[0].action", "broker faults need cluster.containers"),
+    ("isolate without containers", doc(cluster="{bootstrap: 'h:1'}", faults=[f"{{at: 1s, action: isolate, {NET}}}"]),
+     8, "faults[0].target", "broker faults need cluster.containers"),
+    ("isolate-replication broker", doc(faults=["{at: 1s, action: isolate-replication, target: broker(1)}"]), 8,
+     "faults[0].target", "broker(1) is not a target of isolate-replication (allowed: leader(TOPIC,P))"),
+    ("isolate-replication rf 1", doc(topic="{replication_factor: 1}",
+                                     faults=["{at: 1s, action: isolate-replication, target: 'leader(chaos,0)'}"]),
+     8, "faults[0].target", "leader(chaos,0): replication_factor 1 has no replication to cut"),
+    ("loss without probability", doc(faults=[f"{{at: 1s, action: loss, {NET}}}"]), 8, "faults[0].probability",
+     "required for loss (e.g. probability: 0.1)"),
+    ("loss 0", doc(faults=[f"{{at: 1s, action: loss, {NET}, probability: 0}}"]), 8, "faults[0].probability",
+     "0 is not a probability (allowed: 0 < p <= 1, e.g. 0.1)"),
+    ("loss 1.5", doc(faults=[f"{{at: 1s, action: loss, {NET}, probability: 1.5}}"]), 8, "faults[0].probability",
+     "1.5 is not a probability"),
+    ("loss percent", doc(faults=[f"{{at: 1s, action: loss, {NET}, probability: 10%}}"]), 8, "faults[0].probability",
+     "'10%' is not a probability"),
+    ("loss bool", doc(faults=[f"{{at: 1s, action: loss, {NET}, probability: true}}"]), 8, "faults[0].probability",
+     "True is not a probability"),
+    ("bandwidth without rate", doc(faults=[f"{{at: 1s, action: bandwidth, {NET}}}"]), 8, "faults[0].rate",
+     "required for bandwidth (e.g. rate: 1mbit)"),
+    ("rate number", doc(faults=[f"{{at: 1s, action: bandwidth, {NET}, rate: 1000}}"]), 8, "faults[0].rate",
+     "1000 is not a rate above 0 (e.g. 800bit, 512kbit, 1mbit, 2gbit)"),
+    ("rate unit", doc(faults=[f"{{at: 1s, action: bandwidth, {NET}, rate: 1mbps}}"]), 8, "faults[0].rate",
+     "'1mbps' is not a rate"),
+    ("rate zero", doc(faults=[f"{{at: 1s, action: bandwidth, {NET}, rate: 0kbit}}"]), 8, "faults[0].rate",
+     "'0kbit' is not a rate above 0"),
+    ("delay without latency", doc(faults=[f"{{at: 1s, action: delay, {NET}}}"]), 8, "faults[0].latency",
+     "required for delay (e.g. latency: 100ms)"),
+    ("latency zero", doc(faults=[f"{{at: 1s, action: delay, {NET}, latency: 0ms}}"]), 8, "faults[0].latency",
+     "0ms must be longer than 0"),
+    ("latency_jitter", doc(faults=[f"{{at: 1s, action: delay, {NET}, latency: 1s, latency_jitter: -1ms}}"]), 8,
+     "faults[0].latency_jitter", "'-1ms' is not a duration"),
+    ("heal-network random", doc(faults=[f"{{at: 1s, action: heal-network, {NET}}}"]), 8, "faults[0].target",
+     "random is not a target of heal-network (allowed: partitioned, broker(N), all)"),
+    ("heal-network duration", doc(faults=["{at: 1s, action: heal-network, target: all, duration: 1s}"]), 8,
+     "faults[0].duration", "heal-network heals; it takes no duration"),
+    ("kill partitioned", doc(faults=["{at: 1s, action: kill, target: partitioned}"]), 8, "faults[0].target",
+     "partitioned is not a target of kill"),
+    ("crash coordinator", doc(faults=["{at: 1s, action: crash, target: 'coordinator(g)', duration: 1s}"]), 8,
+     "faults[0].target", "coordinator(g) is not a target of crash"),
+    ("coordinator without group", doc(faults=["{at: 1s, action: kill, target: 'coordinator()'}"]), 8,
+     "faults[0].target", "'coordinator()' is not a target of kill"),
+    ("unpause coordinator", doc(faults=["{at: 1s, action: unpause, target: 'coordinator(g)'}"]), 8,
+     "faults[0].target", "coordinator(g) is not a target of unpause"),
+]
+
+NEM_KILL = "{action: kill, target: random, duration: 5s}"
+NEMESIS_ERRORS = [
+    ("not a mapping", doc(extra="nemesis: 5s"), 6, "nemesis", "must be a mapping, not '5s'"),
+    ("unknown key", doc(extra=f"nemesis: {{intervall: 5s, faults: [{NEM_KILL}]}}"), 6, "nemesis.intervall",
+     "unknown key (did you mean interval? known: start, interval, jitter, recovery, faults)"),
+    ("no interval", doc(extra=f"nemesis: {{faults: [{NEM_KILL}]}}"), 6, "nemesis.interval", "required"),
+    ("no faults", doc(extra="nemesis: {interval: 5s}"), 6, "nemesis.faults", "required"),
+    ("empty faults", doc(extra="nemesis: {interval: 5s, faults: []}"), 6, "nemesis.faults",
+     "is empty (e.g. - {action: kill, target: random, duration: 5s})"),
+    ("faults mapping", doc(extra=f"nemesis: {{interval: 5s, faults: {NEM_KILL}}}"), 6, "nemesis.faults",
+     "must be a list, not a mapping"),
+    ("interval zero", doc(extra=f"nemesis: {{interval: 0s, faults: [{NEM_KILL}]}}"), 6, "nemesis.interval",
+     "0s must be longer than 0"),
+    ("start past the end", doc(extra=f"nemesis: {{start: 1m, interval: 5s, faults: [{NEM_KILL}]}}"), 6,
+     "nemesis.start", "60s is not before the end of the run (allowed: 0 <= start < duration 60s)"),
+    ("jitter above interval", doc(extra=f"nemesis: {{interval: 5s, jitter: 6s, faults: [{NEM_KILL}]}}"), 6,
+     "nemesis.jitter", "6s is more than interval 5s (allowed: 0 <= jitter <= interval)"),
+    ("recovery", doc(extra=f"nemesis: {{interval: 5s, recovery: later, faults: [{NEM_KILL}]}}"), 6,
+     "nemesis.recovery", "'later' is not a duration"),
+    ("fault at", doc(extra="nemesis: {interval: 5s, faults: [{at: 1s, action: kill, target: random, duration: 1s}]}"),
+     6, "nemesis.faults[0].at", "unknown key in a nemesis fault (the nemesis decides when; known: action, target, "
+     "duration)"),
+    ("fault every", doc(extra="nemesis: {interval: 5s, faults: [{action: loss, target: all, duration: 1s, "
+                              "probability: 0.5, every: 2s}]}"),
+     6, "nemesis.faults[0].every", "known: action, target, duration, probability)"),
+    ("fault without duration", doc(extra="nemesis: {interval: 5s, faults: [{action: kill, target: random}]}"), 6,
+     "nemesis.faults[0].duration", "required in a nemesis fault"),
+    ("crash without duration", doc(extra="nemesis: {interval: 5s, faults: [{action: crash, target: consumer}]}"), 6,
+     "nemesis.faults[0].duration", "required for crash"),
+    ("healer", doc(extra="nemesis: {interval: 5s, faults: [{action: start, target: killed}]}"), 6,
+     "nemesis.faults[0].action", "start is not a nemesis fault (the nemesis heals each fault itself; allowed: pause, "
+     "kill, stop, restart, crash, isolate,"),
+    ("rolling-restart", doc(extra="nemesis: {interval: 5s, faults: [{action: rolling-restart}]}"), 6,
+     "nemesis.faults[0].action", "rolling-restart is not a nemesis fault"),
+    ("fault target", doc(extra="nemesis: {interval: 5s, faults: [{action: kill, target: broker(9), duration: 1s}]}"),
+     6, "nemesis.faults[0].target", "broker(9) does not exist (brokers: 1, 2, 3)"),
+]
+
+CMD = "{bootstrap: 'h:1', hosts: {1: a, 2: b, 3: c}, commands: %s}"
+KILL_START = "{kill: [ssh, '{host}', kill], start: [ssh, '{host}', start]}"
+COMMAND_ERRORS = [
+    ("with compose", doc(cluster=f"{{compose: compose.yml, commands: {KILL_START}}}"), 2, "cluster.commands",
+     "only with bootstrap, not with compose"),
+    ("hosts with compose", doc(cluster="{compose: compose.yml, hosts: {1: a}}"), 2, "cluster.hosts",
+     "only with bootstrap, not with compose"),
+    ("hosts without commands", doc(cluster="{bootstrap: 'h:1', hosts: {1: a}}"), 2, "cluster.hosts",
+     "only with commands"),
+    ("no hosts", doc(cluster=f"{{bootstrap: 'h:1', commands: {KILL_START}}}"), 2, "cluster.hosts",
+     "required with commands (e.g. {1: host-a, 2: host-b})"),
+    ("containers", doc(cluster=f"{{bootstrap: 'h:1', containers: {{1: a}}, hosts: {{1: a}}, commands: {KILL_START}}}"),
+     2, "cluster.containers", "not with commands (with commands the brokers are cluster.hosts)"),
+    ("hosts key", doc(cluster=CMD.replace("1: a", "x: a") % KILL_START), 2, "cluster.hosts.x",
+     "keys are broker ids (integers >= 0), e.g. {1: host-a}"),
+    ("hosts value", doc(cluster=CMD.replace("1: a", "1: [a]") % KILL_START), 2, "cluster.hosts.1",
+     "must be a host name, e.g. {1: host-a}"),
+    ("hosts empty", doc(cluster=CMD.replace("{1: a, 2: b, 3: c}", "{}") % KILL_START), 2, "cluster.hosts",
+     "is empty (e.g. {1: host-a, 2: host-b})"),
+    ("unknown command", doc(cluster=CMD % "{kil: [x]}"), 2, "cluster.commands.kil",
+     "unknown key (did you mean kill? known: pause, unpause, kill, stop, start, restart)"),
+    ("no commands", doc(cluster=CMD % "{}"), 2, "cluster.commands", "is empty"),
+    ("command string", doc(cluster=CMD % "{kill: 'ssh a kill'}"), 2, "cluster.commands.kill",
+     "must be a non-empty list of strings, not 'ssh a kill'"),
+    ("command empty", doc(cluster=CMD % "{kill: []}"), 2, "cluster.commands.kill", "must be a non-empty list"),
+    ("command number", doc(cluster=CMD % "{kill: [kill, -9, '{host}']}"), 2, "cluster.commands.kill[1]",
+     "must be a string, not -9 (quote numbers, e.g. \"-9\")"),
+    ("command nested", doc(cluster=CMD % "{kill: [[ssh]]}"), 2, "cluster.commands.kill[0]",
+     "must be a string, not a list"),
+    ("placeholder", doc(cluster=CMD % "{kill: [ssh, '{hots}', kill]}"), 2, "cluster.commands.kill[1]",
+     "unknown placeholder {hots} (did you mean {host}? allowed: {host}, {broker})"),
+    ("placeholder inside", doc(cluster=CMD % "{start: [ssh, '{host}', 'start kafka@{id}']}"), 2,
+     "cluster.commands.start[2]", "unknown placeholder {id} (allowed: {host}, {broker})"),
+    ("no such broker", doc(cluster=CMD % KILL_START, faults=["{at: 1s, action: kill, target: broker(4)}"]), 8,
+     "faults[0].target", "broker(4) does not exist (brokers: 1, 2, 3)"),
+    ("missing command", doc(cluster=CMD % "{pause: [a], unpause: [b]}", faults=[f"{{at: 1s, {KILL}}}"]), 8,
+     "faults[0].action", "kill has no command in cluster.commands (have: pause, unpause)"),
+    ("kill duration without start", doc(cluster=CMD % "{kill: [a]}", faults=[f"{{at: 1s, {KILL}, duration: 2s}}"]),
+     8, "faults[0].duration", "kill heals with start, which has no command in cluster.commands (have: kill)"),
+    ("pause duration without unpause", doc(cluster=CMD % "{pause: [a]}",
+                                           faults=["{at: 1s, action: pause, target: all, duration: 2s}"]),
+     8, "faults[0].duration", "pause heals with unpause, which has no command"),
+    ("start without start", doc(cluster=CMD % "{kill: [a]}", faults=["{at: 1s, action: start, target: killed}"]), 8,
+     "faults[0].action", "start has no command in cluster.commands (have: kill)"),
+    ("restart", doc(cluster=CMD % KILL_START, faults=["{at: 1s, action: restart, target: random}"]), 8,
+     "faults[0].action", "restart has no command in cluster.commands (give restart, or stop and start; "
+     "have: kill, start)"),
+    ("network", doc(cluster=CMD % KILL_START, faults=[f"{{at: 1s, action: isolate, {NET}}}"]), 8, "faults[0].action",
+     "isolate: network faults need Docker containers, not cluster.commands"),
+    ("heal-network", doc(cluster=CMD % KILL_START, faults=["{at: 1s, action: heal-network, target: all}"]), 8,
+     "faults[0].action", "heal-network: network faults need Docker containers"),
+    ("rolling-restart", doc(cluster=CMD % KILL_START, faults=["{every: 9s, action: rolling-restart}"]), 8,
+     "faults[0].action", "rolling-restart needs Docker containers, not cluster.commands"),
+    ("nemesis fault", doc(cluster=CMD % "{kill: [a]}", extra=f"nemesis: {{interval: 5s, faults: [{NEM_KILL}]}}"), 6,
+     "nemesis.faults[0].duration", "kill heals with start, which has no command in cluster.commands (have: kill)"),
+]
+
 
 @pytest.mark.parametrize("text, line, field, fragment",
                          [pytest.param(*case[1:], id=case[0])
-                          for case in TOP + CLUSTER + TOPIC + PRODUCER + CONSUMER + FAULTS + EXPECT])
+                          for case in TOP + CLUSTER + TOPIC + PRODUCER + CONSUMER + FAULTS + EXPECT
+                          + NETWORK + NEMESIS_ERRORS + COMMAND_ERRORS])
 def test_error(where, text, line, field, fragment):
     message = error(where, text)
     assert message.startswith(f"{line}: {field}: "), message
@@ -409,6 +743,13 @@ def test_readme_message_format(where):
     assert error(where, text) == "10: faults[2].target: broker(7) does not exist (brokers: 1, 2, 3)"
 
 
+
+def test_nemesis_error_points_at_the_key_line(where):
+    text = NEMESIS.replace("    - {action: split, shape: majority, duration: 4s}\n",
+                           "    - action: isolate\n      target: random\n      rate: 1mbit\n      duration: 2s\n")
+    assert error(where, text) == ("15: nemesis.faults[2].rate: unknown key for isolate (rate is for bandwidth; "
+                                  "known: action, target, duration, direction)")
+
 def test_unreadable_file(tmp_path):
     with pytest.raises(ScenarioError, match=r"missing\.yaml: cannot read the scenario \(No such file"):
         load(tmp_path / "missing.yaml")
@@ -423,10 +764,12 @@ def test_loads_names_string_input():
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 70), st.sampled_from(
     ["10s", "1ms", "all", "random", "broker(1)", "leader(chaos,0)", "compose.yml", "idempotent", "kill",
-     "crash", "consumer", "auto-commit", "any", "h:1", "x"]))
+     "crash", "consumer", "auto-commit", "any", "h:1", "x", "isolate", "split", "loss", "delay", "majority",
+     "coordinator(g)", "partitioned", "{host}", "{x}", "1mbit", "0.5"]))
 _keys = st.sampled_from(["duration", "cluster", "compose", "bootstrap", "containers", "topic", "producer",
                          "semantic", "consumer", "mode", "faults", "at", "every", "action", "target", "expect",
-                         "config", "acks", "lost", 1])
+                         "config", "acks", "lost", 1, "nemesis", "interval", "hosts", "commands", "groups",
+                         "shape", "direction", "probability", "rate", "latency"])
 _values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=4),
                        max_leaves=12)
 

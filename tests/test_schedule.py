@@ -51,3 +51,53 @@ def test_heals_follow_their_fault_even_when_others_interleave():
     for x in p:
         if x.heal_of >= 0:
             assert by_seq[x.heal_of].t + by_seq[x.heal_of].duration == x.t
+
+
+NEMESIS = BASE.replace("faults:\n", "") + """nemesis:
+  start: 5s
+  interval: 10s
+  jitter: 2s
+  recovery: 3s
+  faults:
+    - {action: kill, target: random, duration: 4s}
+    - {action: isolate, target: random, duration: 6s}
+    - {action: pause, target: random, duration: 2s}
+"""
+
+
+def nemesis_plan(seed):
+    s = scenario.loads(NEMESIS)
+    return schedule.plan(s.faults, s.duration, seed, s.nemesis)
+
+
+def test_same_seed_gives_the_same_nemesis_timeline():
+    assert nemesis_plan(4) == nemesis_plan(4)
+    assert [(p.t, p.action) for p in nemesis_plan(4)] != [(p.t, p.action) for p in nemesis_plan(5)]
+
+
+def test_nemesis_faults_are_healed_and_separated_by_recovery():
+    p = nemesis_plan(4)
+    faults = [x for x in p if x.heal_of < 0]
+    assert faults and faults[0].t >= 5.0 and all(x.t < 60 for x in faults)
+    heals = {x.heal_of: x for x in p if x.heal_of >= 0}
+    assert set(heals) == {x.seq for x in faults}
+    for a, b in zip(faults, faults[1:]):
+        assert b.t >= a.t + a.duration + 3.0 - 1e-9, "recovery gap after each heal"
+
+
+def test_replay_plan_reproduces_recorded_actions_brokers_and_offsets():
+    t0 = 1000.0
+    timeline = [
+        {"event": "apply", "seq": 0, "action": "kill", "target": "random", "brokers": [2], "t_applied": 1005.2,
+         "spec": {"action": "kill", "target": "random", "at": None, "every": None, "count": None, "jitter": 0.0,
+                  "duration": 4.0, "line": 3}},
+        {"event": "apply", "seq": 1, "action": "split", "target": "", "brokers": [1, 2, 3], "groups": [[1], [2, 3]],
+         "t_applied": 1007.0, "spec": {"action": "split", "target": "", "at": 7.0, "every": None, "count": None,
+                                       "jitter": 0.0, "duration": None, "line": 4, "shape": "majority"}},
+        {"event": "heal", "seq": 2, "heal_of": 0, "action": "start", "t_applied": 1009.3},
+        {"event": "heal", "action": "heal", "final": True, "t_applied": 1020.0},
+    ]
+    p = schedule.replay(timeline, t0, lambda d: scenario.FaultSpec(**{**d, "groups": tuple(map(tuple, d["groups"])) if d.get("groups") else None}))
+    assert [(x.action, x.fixed, round(x.t, 1), x.heal_of) for x in p] == [
+        ("kill", (2,), 5.2, -1), ("split", (1, 2, 3), 7.0, -1), ("start", None, 9.3, 0)]
+    assert p[1].spec.groups == ((1,), (2, 3)) and p[1].spec.shape is None

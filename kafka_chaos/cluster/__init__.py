@@ -50,4 +50,7 @@ def open_cluster(spec, override=None) -> ContainerBrokers:
     """The brokers a scenario's `cluster:` block names (a ComposeCluster when it names a compose file)."""
     if spec.compose:
         return ComposeCluster(spec.compose, override=override)
+    if getattr(spec, "commands", None):
+        from kafka_chaos.cluster.commands import CommandBrokers
+        return CommandBrokers(spec.bootstrap, dict(spec.hosts), dict(spec.commands))
     return ContainerBrokers(spec.bootstrap, dict(spec.containers))

@@ -82,3 +82,21 @@ class ContainerBrokers:
 
     def container_name(self, broker: int) -> str:
         return self.containers[broker]
+
+    def heal_command(self, action: str, broker: int) -> list[str] | None:
+        """Containers are healed through the engine, not a command (see CommandBrokers)."""
+        return None
+
+    def ips(self, broker: int) -> list[str]:
+        """The broker's addresses on its container networks (none while it is stopped)."""
+        c = self._container(broker)
+        c.reload()
+        nets = (c.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+        return sorted(n["IPAddress"] for n in nets.values() if n.get("IPAddress"))
+
+    def external_port(self, broker: int) -> int:
+        """The port host clients use for this broker, from the kchaos.external.port label."""
+        port = self._container(broker).labels.get("kchaos.external.port")
+        if not port:
+            raise ClusterError(f"broker {broker}: container has no kchaos.external.port label")
+        return int(port)

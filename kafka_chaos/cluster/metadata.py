@@ -33,15 +33,28 @@ def admin(bootstrap: str, timeout_ms: int = 10000) -> KafkaAdminClient:
         raise ClusterError(f"cannot reach Kafka at {bootstrap}: {type(exc).__name__}") from None
 
 
+def retrying(call, seconds: float = 20.0):
+    """`call()` again while Kafka answers with a retriable error: during a fault the admin client may
+    pick a dead or paused broker as its least-loaded node, and the next try picks another."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return call()
+        except KafkaError as exc:
+            if time.monotonic() > deadline or isinstance(exc, TopicAlreadyExistsError):
+                raise
+            time.sleep(0.5)
+
+
 def registered_brokers(client: KafkaAdminClient) -> set[int]:
-    return {b["broker_id"] for b in client.describe_cluster()["brokers"]}
+    return {b["broker_id"] for b in retrying(client.describe_cluster)["brokers"]}
 
 
 def partitions(client: KafkaAdminClient, topics: list[str] | None = None) -> list[PartitionState]:
     """State of every partition of `topics` (all non-internal topics when None)."""
-    names = topics if topics is not None else [t for t in client.list_topics() if not t.startswith("__")]
+    names = topics if topics is not None else [t for t in retrying(client.list_topics) if not t.startswith("__")]
     out = []
-    for topic in client.describe_topics(names):
+    for topic in retrying(lambda: client.describe_topics(names)):
         for p in topic["partitions"]:
             out.append(PartitionState(topic["name"], p["partition_index"], p["leader_id"],
                                       tuple(p["replica_nodes"]), tuple(p["isr_nodes"])))
@@ -53,6 +66,30 @@ def leader(client: KafkaAdminClient, topic: str, partition: int) -> int:
         if state.partition == partition:
             return state.leader
     raise ClusterError(f"{topic}-{partition} does not exist")
+
+
+def java_hash(text: str) -> int:
+    """Java's String.hashCode (32-bit, over UTF-16 code units)."""
+    data = text.encode("utf-16-be")
+    h = 0
+    for i in range(0, len(data), 2):
+        h = (31 * h + int.from_bytes(data[i:i + 2], "big")) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def coordinator_partition(key: str, partitions_: int) -> int:
+    """The partition of __consumer_offsets / __transaction_state that owns `key` (Kafka's Utils.abs)."""
+    h = java_hash(key)
+    return (0 if h == -(1 << 31) else abs(h)) % partitions_
+
+
+def coordinator(client: KafkaAdminClient, key: str, internal_topic: str) -> int:
+    """The broker coordinating a consumer group (__consumer_offsets) or transactional id
+    (__transaction_state): the leader of the internal partition that owns the key."""
+    states = partitions(client, [internal_topic])
+    if not states:
+        raise ClusterError(f"{internal_topic} does not exist yet (no group or transaction has used it)")
+    return next(s.leader for s in states if s.partition == coordinator_partition(key, len(states)))
 
 
 def parse_quorum_leader(text: str) -> int:
@@ -81,7 +118,8 @@ def active_controller(brokers) -> int:
 
 def create_topic(client: KafkaAdminClient, name: str, partitions_: int, rf: int, config: dict) -> None:
     try:
-        client.create_topics([NewTopic(name, partitions_, rf, topic_configs=dict(config))], timeout_ms=30000)
+        retrying(lambda: client.create_topics([NewTopic(name, partitions_, rf, topic_configs=dict(config))],
+                                              timeout_ms=30000), seconds=60)
     except TopicAlreadyExistsError:
         pass
     except KafkaError as exc:

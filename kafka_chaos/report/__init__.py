@@ -71,11 +71,23 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
             console.print("  " + evidence_line(a), highlight=False)
         if len(verdict.anomalies) > MAX_EVIDENCE_LINES:
             console.print(f"  … {len(verdict.anomalies) - MAX_EVIDENCE_LINES} more")
+    skew = fault_skew(timeline(run_dir))
+    if skew["faults"]:
+        console.print(f"fault timing: {skew['faults']} applied, skew mean {skew['mean_s']:.2f} s, "
+                      f"max {skew['max_s']:.2f} s (applied minus scheduled)", highlight=False)
     if heals:
         console.print("healed: " + "; ".join(heals), highlight=False)
     console.print(f"run directory: {run_dir}  (re-check: kchaos verify {run_dir})", highlight=False)
     console.print("[green]PASSED[/]: every expectation met" if verdict.passed
                   else "[red]FAILED[/]: an expectation was violated")
+
+
+def fault_skew(entries: list[dict]) -> dict:
+    """How late faults were applied compared with their schedule (target resolution, docker calls)."""
+    skews = [e["t_applied"] - e["t_scheduled"] for e in entries
+             if e.get("event") == "apply" and "t_scheduled" in e and "t_applied" in e]
+    return {"faults": len(skews), "mean_s": sum(skews) / len(skews) if skews else 0.0,
+            "max_s": max(skews, default=0.0)}
 
 
 def evidence_line(a: dict) -> str:
@@ -93,7 +105,8 @@ def to_dict(verdict: Verdict, run_dir: Path) -> dict:
     scenario_doc = load_json(Path(run_dir) / "scenario.json", {})
     return {"scenario": scenario_doc.get("name", ""), "run_dir": str(run_dir), "passed": verdict.passed,
             "counts": verdict.counts, "expect": scenario_doc.get("expect", {}),
-            "violations": verdict.violations, "faults": timeline(run_dir), "anomalies": verdict.anomalies}
+            "violations": verdict.violations, "faults": timeline(run_dir),
+            "fault_skew": fault_skew(timeline(run_dir)), "anomalies": verdict.anomalies}
 
 
 def write_json(path: Path, verdict: Verdict, run_dir: Path) -> None:
