@@ -16,8 +16,8 @@ from rich.table import Table
 from kafka_chaos import __version__
 from kafka_chaos.errors import ExitCode, KchaosError, UsageError
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_COMPOSE = Path("compose/kraft-3.yml")
 DEFAULT_VERSION = os.environ.get("KCHAOS_KAFKA_VERSION", "4.1.1")
@@ -170,7 +170,8 @@ def validate(files: List[Path] = typer.Argument(..., help="Scenario YAML files."
     def body():
         for path in files:
             s = scenario.load(path)
-            console.print(f"[green]ok[/] {path}: {s.name} ({len(s.faults)} faults, {s.duration:g} s)")
+            nemesis = f", a nemesis of {len(s.nemesis.faults)} fault kinds" if s.nemesis else ""
+            console.print(f"[green]ok[/] {path}: {s.name} ({len(s.faults)} faults{nemesis}, {s.duration:g} s)")
     guarded(body)
 
 

@@ -8,9 +8,7 @@ The history is on disk throughout, so an interrupted run can still be verified.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -24,7 +22,8 @@ from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
 from kafka_chaos.errors import ClusterError, FaultError, PreflightError, UsageError
 from kafka_chaos.history import HistoryWriter
 from kafka_chaos.progress import Progress
-from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer
+from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer, read_status
+from kafka_chaos.workload.launcher import Workers
 
 SECRET_WORDS = ("password", "secret", "token", "sasl_jaas", "ssl_key")
 FLUSH_GRACE = 60.0   # seconds a producer may take past `duration` to flush in-flight sends
@@ -86,74 +85,6 @@ def scenario_of(run_dir: Path):
     if not path.exists():
         raise UsageError(f"{run_dir}: not a kchaos run directory (no scenario.json)")
     return scenario.from_dict(json.loads(path.read_text()))
-
-
-class Workers:
-    """The worker processes of a run; each instance is a new OS process with its own history."""
-
-    def __init__(self, run_dir: Path, settings: dict):
-        self.run_dir = run_dir
-        self.settings = settings
-        self.procs: dict[str, list[subprocess.Popen]] = {"producer": [], "consumer": []}
-        (run_dir / "logs").mkdir(exist_ok=True)
-
-    def start(self, role: str, count: int | None = None) -> str:
-        instance = len(self.procs[role])
-        if role == "producer":
-            self.settings["counts"][str(instance)] = count
-        (self.run_dir / SETTINGS).write_text(json.dumps(self.settings))
-        log = open(self.run_dir / "logs" / f"{role}-{instance}.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", f"kafka_chaos.workload.{role}", str(self.run_dir), str(instance)],
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.procs[role].append(proc)
-        return f"{role}-{instance} (pid {proc.pid})"
-
-    def current(self, role: str) -> subprocess.Popen | None:
-        return self.procs[role][-1] if self.procs[role] else None
-
-    def alive(self, role: str) -> bool:
-        proc = self.current(role)
-        return proc is not None and proc.poll() is None
-
-    def crash(self, role: str) -> str:
-        proc = self.current(role)
-        if proc is None or proc.poll() is not None:
-            raise ClusterError(f"no running {role} to crash")
-        proc.kill()
-        proc.wait()
-        return f"{role}-{len(self.procs[role]) - 1} (pid {proc.pid}) killed with SIGKILL"
-
-    def check(self, role: str, expected_dead: bool = False) -> None:
-        """A worker that exited with an error (not killed by kchaos) makes the run an infrastructure failure."""
-        proc = self.current(role)
-        if proc is None or expected_dead or proc.poll() in (None, 0, -signal.SIGKILL, -signal.SIGTERM):
-            return
-        log = self.run_dir / "logs" / f"{role}-{len(self.procs[role]) - 1}.log"
-        tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-1:]
-        raise ClusterError(f"{role}-{len(self.procs[role]) - 1} failed (exit {proc.returncode}): "
-                           f"{tail[0] if tail else 'no output'} (log: {log})")
-
-    def wait(self, role: str, timeout: float) -> bool:
-        proc = self.current(role)
-        try:
-            proc.wait(timeout=max(0.1, timeout))
-            return True
-        except subprocess.TimeoutExpired:
-            return False
-
-    def stop_all(self) -> None:
-        for procs in self.procs.values():
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.terminate()
-        deadline = time.time() + 10
-        for procs in self.procs.values():
-            for proc in procs:
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.time()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
 
 
 def all_faults(s) -> list:
@@ -236,12 +167,16 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         _play(console, s, plan, engine, workers, brokers, run_dir, t0, total)
         _finish(console, s, engine, workers, brokers, run_dir, topic)
     finally:
+        failing = sys.exc_info()[0] is not None
+        # nothing may interrupt the clean-up: a second Ctrl-C would leave faults applied
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if workers:
             workers.stop_all()
         heals = engine.heal_all() if engine else []
-        if heals:
-            console.print("healed: " + "; ".join(heals), highlight=False)
+        if failing:
+            console.print("healed: " + ("; ".join(heals) or "nothing was left applied"), highlight=False)
+            console.print(f"history kept: kchaos verify {run_dir}", highlight=False)
         if started and not keep_cluster:
             with console.status("removing the cluster …"):
                 try:
@@ -250,6 +185,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
                     console.print(f"[yellow]warning:[/] {exc}")
         (run_dir / SETTINGS).unlink(missing_ok=True)   # it holds the raw client settings
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     verdict = verify.verify_run_dir(run_dir)
     return RunResult(verdict, run_dir, engine.heals if engine else [], time.time() - started_at)
 
@@ -292,7 +228,6 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
         role = p.spec.target
         remaining = None
         if role == "producer":
-            from kafka_chaos.workload import read_status
             sent = sum(v.get("sent", 0) for k, v in read_status(run_dir).items() if k.startswith("producer"))
             remaining = max(0, total - sent)
         entry = {"event": "heal", "seq": p.seq, "action": "restart-worker", "t_scheduled": t0 + p.t,
@@ -333,6 +268,11 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic) -> None:
             workers.current("consumer").terminate()
             workers.wait("consumer", 10)
     workers.check("consumer")
+    if any(v.get("drain_timed_out") for k, v in read_status(run_dir).items() if k.startswith("consumer")):
+        warning = (f"the consumer did not catch up within drain_timeout ({s.drain_timeout:.0f} s): "
+                   "lost_in_log includes records it never read; raise drain_timeout")
+        console.print(f"[yellow]warning:[/] {warning}")
+        (run_dir / "warnings.txt").write_text(warning + "\n")
     with console.status("auditing the log …"):
         writer = HistoryWriter(run_dir / "history" / "audit-0.bin")
         try:

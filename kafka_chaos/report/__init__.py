@@ -71,6 +71,10 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
             console.print("  " + evidence_line(a), highlight=False)
         if len(verdict.anomalies) > MAX_EVIDENCE_LINES:
             console.print(f"  … {len(verdict.anomalies) - MAX_EVIDENCE_LINES} more")
+    warnings = Path(run_dir) / "warnings.txt"
+    if warnings.exists():
+        for line in warnings.read_text().splitlines():
+            console.print(f"[yellow]warning:[/] {line}", highlight=False)
     skew = fault_skew(timeline(run_dir))
     if skew["faults"]:
         console.print(f"fault timing: {skew['faults']} applied, skew mean {skew['mean_s']:.2f} s, "

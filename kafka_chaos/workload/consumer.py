@@ -31,7 +31,7 @@ class Consumer(Worker):
     def run(self) -> None:
         s = self.settings
         timing = MODES[s["mode"]]
-        config = {"session_timeout_ms": 10000, "heartbeat_interval_ms": 3000, "max_poll_records": 100,
+        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "max_poll_records": 100,
                   "auto_offset_reset": "earliest", "client_id": f"kchaos-consumer-{self.instance}",
                   **s["consumer_config"], "enable_auto_commit": timing == "auto"}
         client = KafkaConsumer(s["topic"], bootstrap_servers=s["bootstrap"], group_id=s["group"], **config)
@@ -93,6 +93,7 @@ class Consumer(Worker):
         if not flag.exists():
             return False
         if time.time() > float(flag.read_text() or 0):
+            self.counters["drain_timed_out"] = 1
             return True
         if time.time() - idle_since < self.settings["idle"]:
             return False

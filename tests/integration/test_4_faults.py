@@ -94,25 +94,27 @@ def full_isr(cluster, topic):
     return all(len(s.isr) == 3 and s.leader >= 0 for s in states(cluster, topic))
 
 
+def leaves_isr_then_heals(cluster, topic, engine, seq, broker) -> float:
+    """Wait until `broker` drops out of some ISR, heal fault `seq`, wait for full ISR; heal seconds."""
+    wait_until(lambda: (keep_writing(cluster, topic, 2) or
+                        any(broker in s.replicas and broker not in s.isr for s in states(cluster, topic))),
+               40, f"broker {broker} leaves some ISR")
+    start = heal(engine, seq)
+    wait_until(lambda: keep_writing(cluster, topic, 0.5) or full_isr(cluster, topic), 90, "full ISR after heal")
+    return time.time() - start
+
+
 def test_isolate_drops_the_broker_from_isr_and_heal_restores_it(healthy, topic, engine):
     fire(engine, 0, "isolate", "broker(3)")
-    wait_until(lambda: (keep_writing(healthy, topic, 2) or
-                        any(3 in s.replicas and 3 not in s.isr for s in states(healthy, topic))),
-               40, "broker 3 leaves some ISR")
-    start = heal(engine, 0)
-    wait_until(lambda: keep_writing(healthy, topic, 0.5) or full_isr(healthy, topic), 90, "full ISR after heal")
-    print(f"isolate: broker 3 left the ISR; full ISR {time.time() - start:.1f}s after heal")
+    seconds = leaves_isr_then_heals(healthy, topic, engine, 0, 3)
+    print(f"isolate: broker 3 left the ISR; full ISR {seconds:.1f}s after heal")
 
 
 def test_split_groups_cut_the_single_broker_off(healthy, topic, engine):
     entry = fire(engine, 1, "split", groups=((1,), (2, 3)))
     assert entry["groups"] == [[1], [2, 3]]
-    wait_until(lambda: (keep_writing(healthy, topic, 2) or
-                        any(1 in s.replicas and 1 not in s.isr for s in states(healthy, topic))),
-               40, "broker 1 leaves some ISR")
-    start = heal(engine, 1)
-    wait_until(lambda: keep_writing(healthy, topic, 0.5) or full_isr(healthy, topic), 90, "full ISR after heal")
-    print(f"split [[1],[2,3]]: broker 1 left the ISR; full ISR {time.time() - start:.1f}s after heal")
+    seconds = leaves_isr_then_heals(healthy, topic, engine, 1, 1)
+    print(f"split [[1],[2,3]]: broker 1 left the ISR; full ISR {seconds:.1f}s after heal")
 
 
 def test_isolate_clients_fails_produce_but_keeps_isr_full(healthy, topic, engine):

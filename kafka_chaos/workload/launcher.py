@@ -1,0 +1,81 @@
+"""Starts, crashes and reaps the worker processes of a run (each instance a new OS process)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kafka_chaos.errors import ClusterError
+from kafka_chaos.workload import SETTINGS
+
+
+class Workers:
+    """The worker processes of a run; each instance is a new OS process with its own history."""
+
+    def __init__(self, run_dir: Path, settings: dict):
+        self.run_dir = run_dir
+        self.settings = settings
+        self.procs: dict[str, list[subprocess.Popen]] = {"producer": [], "consumer": []}
+        (run_dir / "logs").mkdir(exist_ok=True)
+
+    def start(self, role: str, count: int | None = None) -> str:
+        instance = len(self.procs[role])
+        if role == "producer":
+            self.settings["counts"][str(instance)] = count
+        (self.run_dir / SETTINGS).write_text(json.dumps(self.settings))
+        log = open(self.run_dir / "logs" / f"{role}-{instance}.log", "w")
+        proc = subprocess.Popen([sys.executable, "-m", f"kafka_chaos.workload.{role}", str(self.run_dir), str(instance)],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[role].append(proc)
+        return f"{role}-{instance} (pid {proc.pid})"
+
+    def current(self, role: str) -> subprocess.Popen | None:
+        return self.procs[role][-1] if self.procs[role] else None
+
+    def alive(self, role: str) -> bool:
+        proc = self.current(role)
+        return proc is not None and proc.poll() is None
+
+    def crash(self, role: str) -> str:
+        proc = self.current(role)
+        if proc is None or proc.poll() is not None:
+            raise ClusterError(f"no running {role} to crash")
+        proc.kill()
+        proc.wait()
+        return f"{role}-{len(self.procs[role]) - 1} (pid {proc.pid}) killed with SIGKILL"
+
+    def check(self, role: str, expected_dead: bool = False) -> None:
+        """A worker that exited with an error (not killed by kchaos) makes the run an infrastructure failure."""
+        proc = self.current(role)
+        if proc is None or expected_dead or proc.poll() in (None, 0, -signal.SIGKILL, -signal.SIGTERM):
+            return
+        log = self.run_dir / "logs" / f"{role}-{len(self.procs[role]) - 1}.log"
+        tail = [line for line in log.read_text(errors="replace").splitlines() if line.strip()][-1:]
+        raise ClusterError(f"{role}-{len(self.procs[role]) - 1} failed (exit {proc.returncode}): "
+                           f"{tail[0] if tail else 'no output'} (log: {log})")
+
+    def wait(self, role: str, timeout: float) -> bool:
+        proc = self.current(role)
+        try:
+            proc.wait(timeout=max(0.1, timeout))
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def stop_all(self) -> None:
+        for procs in self.procs.values():
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()
+        deadline = time.time() + 10
+        for procs in self.procs.values():
+            for proc in procs:
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.time()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
