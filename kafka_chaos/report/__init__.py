@@ -63,6 +63,8 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
         mark = "[red]✗[/]" if count in violated else ("[green]✓[/]" if count in expect else "")
         table.add_row(count, str(verdict.counts.get(count, 0)), bound, mark, meaning)
     console.print(table)
+    for line in documented_claims(scenario_doc):
+        console.print(f"documented: {line}", highlight=False)
     for v in verdict.violations:
         console.print(f"[red]violated:[/] {v['count']} = {v['value']} (expected at most {v['bound']})")
     if verdict.anomalies:
@@ -84,6 +86,14 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
     console.print(f"run directory: {run_dir}  (re-check: kchaos verify {run_dir})", highlight=False)
     console.print("[green]PASSED[/]: every expectation met" if verdict.passed
                   else "[red]FAILED[/]: an expectation was violated")
+
+
+def documented_claims(scenario_doc: dict) -> list[str]:
+    """What Kafka documents for the run's producer semantic and consumer mode (to compare with the counts)."""
+    from kafka_chaos.semantics import GUARANTEES
+
+    keys = [(scenario_doc.get("producer") or {}).get("semantic"), (scenario_doc.get("consumer") or {}).get("mode")]
+    return [f"{k}: {GUARANTEES[k]}" for k in keys if k in GUARANTEES]
 
 
 def fault_skew(entries: list[dict]) -> dict:

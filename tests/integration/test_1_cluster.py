@@ -54,6 +54,7 @@ def test_acks_all_writes_are_read_back_exactly(healthy):
 def test_paused_broker_returns_to_isr_after_unpause(healthy):
     topic = new_topic(healthy)
     producer = KafkaProducer(bootstrap_servers=healthy.bootstrap, acks=1, retries=0, request_timeout_ms=3000)
+    paused_at = time.time()
     healthy.pause(2)
     try:
         assert healthy.state(2) == "paused"
@@ -74,10 +75,13 @@ def test_paused_broker_returns_to_isr_after_unpause(healthy):
                 break
             time.sleep(1)
         assert shrunk, "a paused follower should leave the ISR"
+        left_after = time.time() - paused_at
     finally:
         healthy.unpause(2)
         producer.close()
+    unpaused_at = time.time()
     full_isr_within(healthy, topic, 60)
+    print(f"pause: broker 2 left the ISR {left_after:.1f}s after pause; full ISR {time.time() - unpaused_at:.1f}s after unpause")
 
 
 def test_killed_leader_is_replaced_and_status_shows_it(healthy):
@@ -85,6 +89,7 @@ def test_killed_leader_is_replaced_and_status_shows_it(healthy):
     client = metadata.admin(healthy.bootstrap)
     old = metadata.leader(client, topic, 0)
     client.close()
+    killed_at = time.time()
     healthy.kill(old)
     assert healthy.state(old) == "exited"
     deadline, new = time.time() + 60, -1
@@ -98,9 +103,14 @@ def test_killed_leader_is_replaced_and_status_shows_it(healthy):
             break
         time.sleep(1)
     assert new not in (-1, old)
+    elected = time.time() - killed_at
     rows = {r.broker: r for r in status(healthy)}
     assert rows[old].state == "exited"
     assert rows[new].leads >= 1
     assert sum(r.controller for r in rows.values()) == 1
+    started_at = time.time()
     healthy.start(old)
     metadata.wait_ready(healthy, timeout=120)
+    full_isr_within(healthy, topic, 120)
+    print(f"kill: leader {old} -> {new} elected {elected:.1f}s after SIGKILL; "
+          f"full ISR {time.time() - started_at:.1f}s after start")
