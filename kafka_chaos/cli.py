@@ -190,6 +190,8 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
     Exit 0 when every `expect:` bound holds, 1 when one is broken.
     With --replay RUN_DIR the faults are not planned from the scenario but replayed from that run
     (the scenario is that run's scenario.json unless FILE is given).
+
+    Example: kchaos run scenarios/acks1-leader-kill.yaml --json report.json
     """
     from kafka_chaos import report, runner, scenario
 
@@ -228,7 +230,7 @@ def verify(run_dir: Path = typer.Argument(..., help="A run directory written by 
 def heal(run_dir: Optional[Path] = typer.Argument(None, help="Run directory whose faults to undo."),
          all_runs: bool = typer.Option(False, "--all", help="Undo the faults of every run under --runs."),
          runs: Path = typer.Option(Path("runs"), help="Folder for run directories.")):
-    """Undo the faults a killed kchaos left applied (unpause, restart), from the run's state file."""
+    """Undo the faults a killed kchaos left applied (unpause, start, remove network rules), from the run's ledger."""
     from kafka_chaos import faults
 
     def body():

@@ -126,7 +126,12 @@ class _Reconciler:
         unacked = sent[~_member(sent, acked)]
         present = _member(unacked, in_log) | _member(unacked, processed)
 
+        # evidence runs group records by every position known for them, acknowledged ones included ...
         m = known & (is_[history.ACK] | is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & (off >= 0)
+        self._set_roster(key[m], part[m], off[m])
+        # ... but copies and order are properties of the log: an acked offset that the log no longer
+        # holds (truncated after a leader change) is neither a copy nor a place in the order
+        m = known & (is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & (off >= 0)
         dups, reordered = self._positions(key[m], part[m], off[m], sent, sent_t, acked, ack_t)
         reprocessed = self._reprocessed(ev, key, is_[history.PROCESS] & (off >= 0))
         phantoms = self._phantoms(ev, key, known, is_, sent)
@@ -148,18 +153,27 @@ class _Reconciler:
             "reordered": reordered[0], "phantoms": phantoms[0],
         }
 
-    def _positions(self, key, part, off, sent, sent_t, acked, ack_t):
-        """(log_duplicates, evidence), (reordered, evidence) from distinct (record, partition, offset)."""
+    @staticmethod
+    def _distinct_positions(key, part, off):
+        """Distinct (record, partition, offset) sorted, and each record's first offset per partition."""
         o = np.lexsort((off, part, key))
         key, part, off = key[o], part[o], off[o]
         new = _changes(key, part, off)
-        key, part, off = key[new], part[new], off[new]          # distinct positions
+        key, part, off = key[new], part[new], off[new]
         head = _changes(key, part)
-        k2, p2, f2 = key[head], part[head], off[head]           # each record's first offset per partition
-        # rank of each record among its producer's records in that partition: evidence runs are
-        # contiguous in that order, so a range survives a producer spreading seqs over partitions
+        return (key, part, off), (key[head], part[head], off[head])
+
+    def _set_roster(self, key, part, off):
+        """Rank of each record among its producer's records in a partition: evidence runs are contiguous
+        in that order, so a range survives a producer spreading seqs over partitions."""
+        _, (k2, p2, _f2) = self._distinct_positions(key, part, off)
         self._groups, g = _codes(_group(k2, p2))
         self._roster = np.sort((g << _SEQ_BITS) | (k2 & _SEQ_MASK))
+
+    def _positions(self, key, part, off, sent, sent_t, acked, ack_t):
+        """(log_duplicates, evidence), (reordered, evidence) from distinct (record, partition, offset)."""
+        (key, part, off), (k2, p2, f2) = self._distinct_positions(key, part, off)
+        _, g = _codes(_group(k2, p2))
 
         # log duplicates: a record's copies, first and second by offset
         o = np.lexsort((part, off, key))

@@ -162,14 +162,14 @@ def test_loss_raises_tcp_retransmissions(healthy, topic, engine):
     before = retransmits(container)
     keep_writing(healthy, topic, 6, acks="all")
     baseline = retransmits(container) - before
-    fire(engine, 4, "loss", "broker(1)", probability=0.3)
+    fire(engine, 4, "loss", "broker(1)", probability=0.4)
     before = retransmits(container)
     keep_writing(healthy, topic, 6, acks="all")
     lossy = retransmits(container) - before
     start = heal(engine, 4)
     assert lossy >= baseline + 10 and lossy > 3 * baseline, (baseline, lossy)
     wait_until(lambda: keep_writing(healthy, topic, 0.5) or full_isr(healthy, topic), 90, "full ISR after heal")
-    print(f"loss 30%: TCP retransmits in 6 s {baseline} -> {lossy}; full ISR {time.time() - start:.1f}s after heal")
+    print(f"loss 40%: TCP retransmits in 6 s {baseline} -> {lossy}; full ISR {time.time() - start:.1f}s after heal")
 
 
 def timed_writes(cluster, topic, leader_partition, kbytes):
@@ -185,13 +185,13 @@ def timed_writes(cluster, topic, leader_partition, kbytes):
 def test_bandwidth_limit_slows_replicated_writes(healthy, topic, engine):
     leader = next(s.leader for s in states(healthy, topic) if s.partition == 0)
     baseline = timed_writes(healthy, topic, 0, 300)
-    fire(engine, 5, "bandwidth", f"broker({leader})", rate="1mbit")
+    fire(engine, 5, "bandwidth", f"broker({leader})", rate="512kbit")
     limited = timed_writes(healthy, topic, 0, 300)
     start = heal(engine, 5)
     after = timed_writes(healthy, topic, 0, 300)
     assert limited > 2.0 and limited > 3 * baseline, (baseline, limited)
     assert after < limited / 2
-    print(f"bandwidth 1mbit: 300 KB acks=all in {baseline:.2f}s -> {limited:.2f}s -> {after:.2f}s after heal "
+    print(f"bandwidth 512kbit: 300 KB acks=all in {baseline:.2f}s -> {limited:.2f}s -> {after:.2f}s after heal "
           f"({time.time() - start:.1f}s)")
 
 
