@@ -74,6 +74,16 @@ def test_commit_before_process_consumer_crash_loses_records_that_stay_in_the_log
     assert verdict.passed
 
 
+def test_acks1_leader_cut_off_from_its_followers_loses_acknowledged_records(healthy, tmp_path, monkeypatch):
+    verdict, timeline = run_shipped("acks1-isolate-leader", tmp_path, monkeypatch)
+    assert applied(timeline, "isolate")
+    c = verdict.counts
+    assert c["lost_from_log"] > 0, "the isolated leader's acks=1 writes are truncated when it rejoins"
+    assert c["lost"] == c["lost_from_log"] and c["phantoms"] == 0
+    lost = [a for a in verdict.anomalies if a["type"] == "lost"]
+    assert all(a["where"] == "from_log" and a["near_fault"].startswith("isolate") for a in lost)
+
+
 PAUSE_LONG = """
 name: interrupted
 duration: 40s
