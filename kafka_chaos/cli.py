@@ -237,12 +237,12 @@ def heal(run_dir: Optional[Path] = typer.Argument(None, help="Run directory whos
         if (run_dir is None) == (not all_runs):
             raise UsageError("give a RUN_DIR or --all")
         dirs = sorted(p.parent for p in runs.glob("*/" + faults.LEDGER)) if all_runs else [run_dir]
-        healed = 0
-        for d in dirs:
-            for line in faults.heal_run_dir(d):
-                console.print(f"  healed: {line}")
-                healed += 1
-        console.print(f"[green]{healed} fault(s) healed[/]" if healed else "nothing to heal")
+        lines = [line for d in dirs for line in faults.heal_run_dir(d)]
+        for line in lines:
+            console.print(f"  {line}", highlight=False)
+        workers = sum(line.startswith("stop orphan worker") for line in lines)
+        console.print(f"[green]{len(lines) - workers} fault(s) healed, {workers} orphan worker(s) stopped[/]"
+                      if lines else "nothing to heal")
     guarded(body)
 
 

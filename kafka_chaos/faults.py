@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import re
+import signal
 import time
 from pathlib import Path
 
@@ -97,10 +99,29 @@ def heal_run_dir(run_dir: Path) -> list[str]:
     """Undo every fault a run's ledger still lists (used by `kchaos heal` after kchaos was killed)."""
     if not (Path(run_dir) / LEDGER).exists() and not (Path(run_dir) / "scenario.json").exists():
         raise UsageError(f"{run_dir}: not a kchaos run directory")
-    ledger, done = Ledger(run_dir), []
+    ledger, done = Ledger(run_dir), stop_orphan_workers(Path(run_dir))
     for entry in ledger.entries():
         done.append(heal_entry(entry))
         ledger.remove(entry["id"])
+    return done
+
+
+def stop_orphan_workers(run_dir: Path) -> list[str]:
+    """SIGKILL workers a killed kchaos left running; a pid counts only while its command line still
+    names this run's worker (so a reused pid is spared)."""
+    done = []
+    for status in sorted((run_dir / "status").glob("*.json")):
+        try:
+            pid = json.loads(status.read_text())["pid"]
+            argv = [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+        except (OSError, ValueError, KeyError):
+            continue
+        role = status.stem.rsplit("-", 1)[0]
+        if argv[2:4] and argv[2] == f"kafka_chaos.workload.{role}" and \
+                (cwd / argv[3]).resolve() == run_dir.resolve():
+            os.kill(pid, signal.SIGKILL)
+            done.append(f"stop orphan worker {status.stem} (pid {pid})")
     return done
 
 

@@ -26,11 +26,16 @@ class PartitionState:
 
 
 def admin(bootstrap: str, timeout_ms: int = 10000) -> KafkaAdminClient:
-    try:
-        return KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms,
-                                client_id="kchaos-admin")
-    except KafkaError as exc:
-        raise ClusterError(f"cannot reach Kafka at {bootstrap}: {type(exc).__name__}") from None
+    """An admin client that works while some brokers are paused or cut off: kafka-python bootstraps
+    from one address and gives up if that broker does not answer, so each address is tried in turn."""
+    last = None
+    for server in bootstrap.split(","):
+        try:
+            return KafkaAdminClient(bootstrap_servers=server, request_timeout_ms=timeout_ms,
+                                    bootstrap_timeout_ms=5000, client_id="kchaos-admin")
+        except KafkaError as exc:
+            last = exc
+    raise ClusterError(f"cannot reach Kafka at {bootstrap}: {type(last).__name__}")
 
 
 def retrying(call, seconds: float = 20.0):

@@ -33,6 +33,7 @@ class Worker:
         self.stopping = False
         self._status_at = 0.0
         signal.signal(signal.SIGTERM, self._on_term)
+        self.publish(force=True)   # the pid is known at once (kchaos heal stops orphaned workers by it)
 
     def _on_term(self, *_):
         self.stopping = True

@@ -58,7 +58,7 @@ def test_paused_broker_returns_to_isr_after_unpause(healthy):
     healthy.pause(2)
     try:
         assert healthy.state(2) == "paused"
-        deadline = time.time() + 25   # replica.lag.time.max.ms is 10 s in compose/kraft-3.yml
+        deadline = time.time() + 60   # replica.lag.time.max.ms is 10 s in compose/kraft-3.yml
         while time.time() < deadline:
             for p in range(3):   # sends to partitions the paused broker leads fail; that is fine here
                 producer.send(topic, b"x", partition=p)

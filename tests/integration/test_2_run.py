@@ -5,7 +5,6 @@ configuration allows it.
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -113,14 +112,6 @@ def start_kchaos(tmp_path):
     pytest.fail(f"the faults were never applied: {proc.stdout.read()}")
 
 
-def kill_orphan_workers(run_dir):
-    for status in (run_dir / "status").glob("*.json"):
-        try:
-            os.kill(json.loads(status.read_text())["pid"], signal.SIGKILL)
-        except (ProcessLookupError, ValueError, KeyError):
-            pass
-
-
 def test_sigterm_mid_fault_heals_before_exit(healthy, tmp_path):
     proc, run_dir = start_kchaos(tmp_path)
     time.sleep(1)
@@ -137,13 +128,13 @@ def test_kchaos_heal_restores_a_cluster_after_kchaos_was_sigkilled(healthy, tmp_
     proc, run_dir = start_kchaos(tmp_path)
     proc.kill()
     proc.wait()
-    kill_orphan_workers(run_dir)
     assert healthy.state(2) == "paused"
     assert "KC" in netfaults.listing(healthy.container_name(3))
     out = subprocess.run([sys.executable, "-m", "kafka_chaos", "heal", str(run_dir)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "2 fault(s) healed" in out.stdout
+    assert "stop orphan worker producer-0" in out.stdout and "stop orphan worker consumer-0" in out.stdout
+    assert "2 fault(s) healed, 2 orphan worker(s) stopped" in out.stdout
     assert healthy.state(2) == "running"
     assert "KC" not in netfaults.listing(healthy.container_name(3)), "no iptables rule may be left"
     metadata.wait_ready(healthy, timeout=120)
