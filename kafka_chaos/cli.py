@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kafka_chaos import __version__
-from kafka_chaos.errors import ExitCode, KchaosError, UsageError
+from kafka_chaos.errors import ClusterError, ExitCode, KchaosError, UsageError
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -193,9 +193,9 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
 
     Example: kchaos run scenarios/acks1-leader-kill.yaml --json report.json
     """
-    from kafka_chaos import report, runner, scenario
-
     def body():
+        from kafka_chaos import report, runner, scenario
+
         if file is not None:
             s = scenario.load(file)
         elif replay is not None:
@@ -207,6 +207,9 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         report.print_verdict(console, result.verdict, result.run_dir, result.heals, s)
         if json_out:
             report.write_json(json_out, result.verdict, result.run_dir)
+        if result.unhealed:
+            raise ClusterError(f"{len(result.unhealed)} fault(s) could not be healed: {'; '.join(result.unhealed)}; "
+                               f"retry with: kchaos heal {result.run_dir}")
         raise typer.Exit(ExitCode.PASSED if result.verdict.passed else ExitCode.VIOLATED)
     guarded(body)
 
@@ -236,7 +239,8 @@ def heal(run_dir: Optional[Path] = typer.Argument(None, help="Run directory whos
     def body():
         if (run_dir is None) == (not all_runs):
             raise UsageError("give a RUN_DIR or --all")
-        dirs = sorted(p.parent for p in runs.glob("*/" + faults.LEDGER)) if all_runs else [run_dir]
+        dirs = ([p.parent for p in sorted(runs.glob("*/" + faults.LEDGER)) if not faults.live_owner(p.parent)]
+                if all_runs else [run_dir])
         lines = [line for d in dirs for line in faults.heal_run_dir(d)]
         for line in lines:
             console.print(f"  {line}", highlight=False)

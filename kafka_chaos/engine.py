@@ -29,7 +29,8 @@ def run(args: list[str], timeout: float = 600, check: bool = True, **kw) -> subp
     if shutil.which(args[0]) is None:
         raise ClusterError(f"{args[0]} is not installed; {INSTALL_HINT}")
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+        # own session: a Ctrl-C at the terminal reaches kchaos only, which decides what to stop
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, start_new_session=True, **kw)
     except subprocess.TimeoutExpired:
         raise ClusterError(f"{' '.join(args[:3])} … did not finish within {timeout:.0f}s") from None
     if check and proc.returncode != 0:

@@ -82,28 +82,56 @@ class Ledger:
 def heal_entry(entry: dict) -> str:
     """Undo one ledger entry using only what the entry says (so it works after kchaos was killed)."""
     broker, container, heal = entry["broker"], entry["container"], entry["heal"]
+    brokers = ContainerBrokers("", {broker: container})
     if entry.get("command"):
         from kafka_chaos import engine
-        engine.run(entry["command"], timeout=120)
+        if engine.run(entry["command"], timeout=120, check=False).returncode != 0:
+            raise ClusterError(f"the {heal} command for broker {broker} failed")
+    elif heal.startswith("net-") and brokers.state(broker) not in ("running", "paused"):
+        return f"nothing to remove for broker {broker} ({container}): stopped, its network namespace is gone"
     elif heal == "net-chain":
         netfaults.clear_fault(container, entry["fault_id"])
     elif heal == "net-qdisc":
         netfaults.clear_qdisc(container)
     else:
-        getattr(ContainerBrokers("", {broker: container}), heal)(broker)
+        getattr(brokers, heal)(broker)
     what = {"net-chain": f"remove {entry['action']} rules", "net-qdisc": f"remove {entry['action']} qdisc"}
     return f"{what.get(heal, heal)} broker {broker} ({container})"
 
 
 def heal_run_dir(run_dir: Path) -> list[str]:
     """Undo every fault a run's ledger still lists (used by `kchaos heal` after kchaos was killed)."""
-    if not (Path(run_dir) / LEDGER).exists() and not (Path(run_dir) / "scenario.json").exists():
+    run_dir = Path(run_dir)
+    if not (run_dir / LEDGER).exists() and not (run_dir / "scenario.json").exists():
         raise UsageError(f"{run_dir}: not a kchaos run directory")
-    ledger, done = Ledger(run_dir), stop_orphan_workers(Path(run_dir))
+    owner = live_owner(run_dir)
+    if owner:
+        raise UsageError(f"{run_dir}: its run is still going (kchaos pid {owner}); Ctrl-C or SIGTERM it, "
+                         "and it heals itself")
+    ledger, done, errors = Ledger(run_dir), stop_orphan_workers(run_dir), []
     for entry in ledger.entries():
-        done.append(heal_entry(entry))
-        ledger.remove(entry["id"])
+        try:
+            done.append(heal_entry(entry))
+            ledger.remove(entry["id"])
+        except Exception as exc:  # noqa: BLE001 - heal what can be healed, then report the rest
+            errors.append(f"{entry['heal']} broker {entry['broker']}: {exc}")
+    (run_dir / "workers.json").unlink(missing_ok=True)   # raw client settings of the killed run
+    if errors:
+        raise FaultError(f"{run_dir}: could not heal: {'; '.join(errors)} (healed: {'; '.join(done) or 'nothing'})")
     return done
+
+
+PID_FILE = "kchaos.pid"
+
+
+def live_owner(run_dir: Path) -> int | None:
+    """The pid of the kchaos still running this run, if any."""
+    try:
+        pid = int((Path(run_dir) / PID_FILE).read_text())
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"kafka_chaos" in argv or b"kchaos" in argv else None
 
 
 def stop_orphan_workers(run_dir: Path) -> list[str]:
@@ -189,7 +217,7 @@ class FaultEngine:
         spec = planned.spec
         entry = {"event": "apply", "seq": planned.seq, "action": planned.action, "target": planned.target,
                  "t_scheduled": t0 + planned.t,
-                 "spec": _plain(dataclasses.asdict(spec)) if dataclasses.is_dataclass(spec) else None}
+                 "spec": plain(dataclasses.asdict(spec)) if dataclasses.is_dataclass(spec) else None}
         try:
             if planned.action == "split":
                 groups = self._groups(spec)
@@ -209,12 +237,16 @@ class FaultEngine:
             elif planned.action == "rolling-restart":
                 self._rolling_restart(planned.seq)
             elif planned.action == "heal-network":
-                self._heal_where(lambda e: e["broker"] in targets and e["action"] in NETWORK_ACTIONS)
+                _, errors = self._heal_where(lambda e: e["broker"] in targets and e["action"] in NETWORK_ACTIONS)
+                if errors:
+                    raise FaultError("; ".join(errors))
             else:
                 self._broker_action(planned, targets)
             entry["ok"] = True
         except (ClusterError, FaultError) as exc:
             entry.update(ok=False, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - e.g. a metadata lookup timing out during a fault
+            entry.update(ok=False, error=f"{type(exc).__name__}: {exc}")
         entry["t_applied"] = time.time()
         self.record(entry)
         return entry
@@ -238,6 +270,10 @@ class FaultEngine:
         for b in targets:
             container = self.brokers.container_name(b)
             fault_id = f"{planned.seq}-{b}"
+            if self.brokers.state(b) not in ("running", "paused"):
+                if planned.action == "split":
+                    continue   # a stopped broker is cut off from everyone already
+                raise FaultError(f"broker {b} is not running: it has no network to fault")
             if planned.action in QDISC_ACTIONS:
                 if any(e["broker"] == b and e["heal"] == "net-qdisc" for e in self.ledger.entries()):
                     raise FaultError(f"broker {b} is already shaped (one bandwidth/delay fault at a time)")
@@ -256,6 +292,8 @@ class FaultEngine:
                 ips = [ip for o in others if self.brokers.state(o) in ("running", "paused")
                        for ip in self.brokers.ips(o)]
                 port = netfaults.INTERNAL_PORT if planned.action == "isolate-replication" else None
+                if not ips:
+                    raise FaultError(f"broker {b}: no running peer to cut it off from")
                 inbound, outbound = netfaults.ip_matches(ips, direction, port)
             self._ledger_add(fault_id, planned.action, b, "net-chain", fault_id=netfaults.chain(fault_id)[2:])
             netfaults.drop(container, fault_id, inbound, outbound)
@@ -296,8 +334,8 @@ class FaultEngine:
                 line = heal_entry(e) if run else f"{e['heal']} broker {e['broker']} (by the scenario)"
                 self.ledger.remove(e["id"])
                 done.append(line)
-            except (ClusterError, FaultError) as exc:
-                errors.append(str(exc))
+            except Exception as exc:  # noqa: BLE001 - one failed heal must not stop the others
+                errors.append(f"{e['heal']} broker {e['broker']}: {exc}")
         self.heals += done
         return done, errors
 
@@ -335,10 +373,10 @@ class FaultEngine:
             f.write(json.dumps(entry, default=str) + "\n")
 
 
-def _plain(value):
+def plain(value):
     """JSON-able copy (tuples -> lists, Paths -> str)."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)

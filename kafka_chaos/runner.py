@@ -7,7 +7,9 @@ The history is on disk throughout, so an interrupted run can still be verified.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import signal
 import sys
 import time
@@ -35,6 +37,7 @@ class RunResult:
     run_dir: Path
     heals: list[str]
     seconds: float
+    unhealed: list[str] = dataclasses.field(default_factory=list)
 
 
 def mask(value):
@@ -121,9 +124,10 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
     replayed = replay_plan(replay_from) if replay_from else None
     preflight(s, replayed)
     started_at = time.time()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = _unique_stamp(Path(runs_dir), s.name)
     run_dir = Path(runs_dir) / f"{stamp}-{s.name}"
     run_dir.mkdir(parents=True)
+    (run_dir / faults.PID_FILE).write_text(str(os.getpid()))
     (run_dir / "scenario.json").write_text(json.dumps(mask(s.to_dict()), indent=1, default=str))
     topic = f"{s.topic.name}-{stamp}"
     override = (broker_override(run_dir, Path(s.cluster.compose), s.cluster.broker_config)
@@ -134,9 +138,9 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
     console.print(f"run directory: {run_dir}", highlight=False)
     try:
         if isinstance(brokers, ComposeCluster):
+            started = True   # from here on a failure still removes what `up` created
             with console.status("starting the cluster …"):
                 console.print(f"image: {brokers.up(kafka_version)}", highlight=False)
-                started = True
         with console.status("waiting for every broker …"):
             metadata.wait_ready(brokers, timeout=180)
         client = metadata.admin(brokers.bootstrap)
@@ -171,27 +175,49 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         # nothing may interrupt the clean-up: a second Ctrl-C would leave faults applied
         previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if workers:
-            workers.stop_all()
-        heals = engine.heal_all() if engine else []
-        if failing:
-            console.print("healed: " + ("; ".join(heals) or "nothing was left applied"), highlight=False)
-            console.print(f"history kept: kchaos verify {run_dir}", highlight=False)
-        if started and not keep_cluster:
-            with console.status("removing the cluster …"):
-                try:
-                    brokers.down()
-                except ClusterError as exc:
-                    console.print(f"[yellow]warning:[/] {exc}")
-        (run_dir / SETTINGS).unlink(missing_ok=True)   # it holds the raw client settings
+        unhealed = _clean_up(console, run_dir, workers, engine, brokers, started and not keep_cluster, failing)
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
     verdict = verify.verify_run_dir(run_dir)
-    return RunResult(verdict, run_dir, engine.heals if engine else [], time.time() - started_at)
+    return RunResult(verdict, run_dir, engine.heals if engine else [], time.time() - started_at, unhealed)
+
+
+def _unique_stamp(runs_dir: Path, name: str) -> str:
+    """A timestamp no other run directory of this scenario uses (it also names the topic and group)."""
+    base = time.strftime("%Y%m%d-%H%M%S")
+    stamp, n = base, 1
+    while (runs_dir / f"{stamp}-{name}").exists():
+        n += 1
+        stamp = f"{base}.{n}"
+    return stamp
+
+
+def _clean_up(console, run_dir, workers, engine, brokers, remove_cluster: bool, failing: bool) -> list[str]:
+    """Stop workers, heal every fault, remove the cluster; each step runs even if one before it failed.
+    Returns what could not be healed."""
+    steps = [("stop workers", lambda: workers and workers.stop_all()),
+             ("heal faults", lambda: engine and engine.heal_all()),
+             ("remove the cluster", lambda: remove_cluster and brokers.down())]
+    for what, step in steps:
+        try:
+            with console.status(f"{what} …"):
+                step()
+        except Exception as exc:  # noqa: BLE001 - report and go on: the next steps still matter
+            console.print(f"[yellow]warning:[/] could not {what}: {exc}")
+    (run_dir / SETTINGS).unlink(missing_ok=True)   # it holds the raw client settings
+    (run_dir / faults.PID_FILE).unlink(missing_ok=True)
+    unhealed = [f"{e['action']} broker {e['broker']}" for e in (engine.ledger.entries() if engine else [])]
+    if failing or unhealed:
+        healed = "; ".join(engine.heals) if engine and engine.heals else "nothing was left applied"
+        console.print(f"healed: {healed}", highlight=False)
+        if unhealed:
+            console.print(f"[red]NOT healed:[/] {', '.join(unhealed)} (retry: kchaos heal {run_dir})")
+        console.print(f"history kept: kchaos verify {run_dir}", highlight=False)
+    return unhealed
 
 
 def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total) -> None:
-    """The workload phase: fire planned faults on time until the producer is done."""
+    """The workload phase: fire planned faults on time until `duration`."""
     pending = list(plan)
     crashed: set[str] = set()
     with Progress(console, run_dir, s.duration, t0, engine) as progress:
@@ -203,11 +229,7 @@ def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total) -> Non
                 progress.event(entry)
             for role in ("producer", "consumer"):
                 workers.check(role, expected_dead=role in crashed)
-            producer_done = not workers.alive("producer") and "producer" not in crashed
-            if now >= s.duration and producer_done:
-                break
-            if now > s.duration + FLUSH_GRACE:
-                console.print("[yellow]producer still flushing after the grace period; stopping it[/]")
+            if now >= s.duration:   # the producer stops by itself; faults are healed before it flushes
                 break
             progress.update(now)
             time.sleep(0.2)
@@ -215,7 +237,8 @@ def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total) -> Non
 
 def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
     if p.action == "crash":
-        entry = {"event": "apply", "seq": p.seq, "action": "crash", "target": p.target, "t_scheduled": t0 + p.t}
+        entry = {"event": "apply", "seq": p.seq, "action": "crash", "target": p.target, "t_scheduled": t0 + p.t,
+                 "spec": faults.plain(dataclasses.asdict(p.spec)) if dataclasses.is_dataclass(p.spec) else None}
         try:
             entry.update(resolved=workers.crash(p.target), ok=True)
             crashed.add(p.target)
@@ -230,7 +253,7 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
         if role == "producer":
             sent = sum(v.get("sent", 0) for k, v in read_status(run_dir).items() if k.startswith("producer"))
             remaining = max(0, total - sent)
-        entry = {"event": "heal", "seq": p.seq, "action": "restart-worker", "t_scheduled": t0 + p.t,
+        entry = {"event": "heal", "seq": p.seq, "heal_of": p.heal_of, "action": "restart-worker", "t_scheduled": t0 + p.t,
                  "resolved": "started " + workers.start(role, remaining), "ok": True, "t_applied": time.time()}
         crashed.discard(role)
         engine.record(entry)
@@ -254,14 +277,19 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic) -> None:
         except ClusterError as exc:
             console.print(f"[yellow]warning:[/] cluster not fully healthy after healing: {exc}")
     if workers.alive("producer") and not workers.wait("producer", FLUSH_GRACE):
+        console.print("[yellow]producer still flushing after the grace period; stopping it[/]")
         workers.current("producer").terminate()
-        workers.wait("producer", 10)
+        if not workers.wait("producer", 10):
+            workers.current("producer").kill()   # nothing may write while the audit reads the log
+            workers.wait("producer", 10)
     workers.check("producer")
     workers.check("consumer")
     if not workers.alive("consumer"):
         console.print(f"consumer not running at the end; started {workers.start('consumer')} to drain")
     deadline = time.time() + s.drain_timeout
-    (run_dir / DRAIN_FLAG).write_text(str(deadline))
+    tmp = run_dir / f".{DRAIN_FLAG}.tmp"
+    tmp.write_text(str(deadline))
+    tmp.replace(run_dir / DRAIN_FLAG)   # atomic: the consumer never reads a half-written deadline
     with console.status(f"draining the consumer (at most {s.drain_timeout:.0f} s) …"):
         if not workers.wait("consumer", deadline - time.time() + 15):
             console.print("[yellow]consumer did not drain in time; stopping it[/]")

@@ -34,7 +34,9 @@ class CommandBrokers:
         return [t.replace("{host}", host).replace("{broker}", str(broker)) for t in self.commands[action]]
 
     def _do(self, action: str, broker: int) -> None:
-        engine.run(self.render(action, broker), timeout=TIMEOUT)
+        proc = engine.run(self.render(action, broker), timeout=TIMEOUT, check=False)
+        if proc.returncode != 0:   # its output may hold host details: kept out of reports
+            raise ClusterError(f"the {action} command for broker {broker} failed (exit {proc.returncode})")
 
     def pause(self, broker: int) -> None:
         self._do("pause", broker)

@@ -92,7 +92,8 @@ class Consumer(Worker):
         flag = self.run_dir / DRAIN_FLAG
         if not flag.exists():
             return False
-        if time.time() > float(flag.read_text() or 0):
+        deadline = flag.read_text().strip()
+        if deadline and time.time() > float(deadline):
             self.counters["drain_timed_out"] = 1
             return True
         if time.time() - idle_since < self.settings["idle"]:

@@ -26,7 +26,10 @@ class Workers:
         instance = len(self.procs[role])
         if role == "producer":
             self.settings["counts"][str(instance)] = count
-        (self.run_dir / SETTINGS).write_text(json.dumps(self.settings))
+        tmp = self.run_dir / f".{SETTINGS}.tmp"   # private (raw client settings) and replaced atomically,
+        tmp.write_text(json.dumps(self.settings))  # so a starting worker never reads half a file
+        tmp.chmod(0o600)
+        tmp.replace(self.run_dir / SETTINGS)
         log = open(self.run_dir / "logs" / f"{role}-{instance}.log", "w")
         proc = subprocess.Popen([sys.executable, "-m", f"kafka_chaos.workload.{role}", str(self.run_dir), str(instance)],
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -63,7 +63,10 @@ class Producer(Worker):
                 self.counters["sent"] = seq
                 self.publish()
         finally:
-            client.flush(timeout=s["flush_timeout"])
+            try:
+                client.flush(timeout=s["flush_timeout"])
+            except KafkaError:   # sends still unacknowledged stay unacknowledged in the history
+                pass
             client.close(timeout=5)
             self.publish(force=True)
 

@@ -73,6 +73,16 @@ def test_commit_before_process_consumer_crash_loses_records_that_stay_in_the_log
     assert verdict.passed
 
 
+def test_producer_crash_loses_nothing_acknowledged(healthy, tmp_path, monkeypatch):
+    verdict, timeline = run_shipped("idempotent-producer-crash", tmp_path, monkeypatch)
+    assert len(applied(timeline, "crash")) == 2
+    restarts = [e["resolved"] for e in timeline if e["action"] == "restart-worker"]
+    assert any("producer-1" in r for r in restarts) and any("producer-2" in r for r in restarts)
+    c = verdict.counts
+    assert c["acked"] > 3000 and c["lost"] == 0 and c["phantoms"] == 0
+    assert verdict.passed
+
+
 def test_acks1_leader_cut_off_from_its_followers_loses_acknowledged_records(healthy, tmp_path, monkeypatch):
     verdict, timeline = run_shipped("acks1-isolate-leader", tmp_path, monkeypatch)
     assert applied(timeline, "isolate")
