@@ -117,6 +117,23 @@ def test_split_groups_cut_the_single_broker_off(healthy, topic, engine):
     print(f"split [[1],[2,3]]: broker 1 left the ISR; full ISR {seconds:.1f}s after heal")
 
 
+def test_one_way_isolate_drops_only_inbound_traffic(healthy, topic, engine):
+    fire(engine, 10, "isolate", "broker(3)", direction="in")
+    rules = netfaults.listing(healthy.container_name(3))
+    assert "-A KC10-3-IN -s" in rules and "-A KC10-3-OUT" not in rules, rules
+    seconds = leaves_isr_then_heals(healthy, topic, engine, 10, 3)
+    print(f"isolate direction=in: broker 3 left the ISR; full ISR {seconds:.1f}s after heal")
+
+
+def test_split_minority_puts_the_active_controller_alone(healthy, topic, engine):
+    controller = metadata.active_controller(healthy)
+    entry = fire(engine, 11, "split", shape="minority")
+    small, big = sorted(entry["groups"], key=len)
+    assert small == [controller] and sorted(small + big) == [1, 2, 3]
+    heal(engine, 11)
+    wait_until(lambda: keep_writing(healthy, topic, 0.5) or full_isr(healthy, topic), 90, "full ISR after heal")
+
+
 def test_isolate_clients_fails_produce_but_keeps_isr_full(healthy, topic, engine):
     leader = next(s.leader for s in states(healthy, topic) if s.partition == 0)
     fire(engine, 2, "isolate-clients", f"broker({leader})")
