@@ -187,14 +187,13 @@ class FaultEngine:
         kind, arg = m.groups()
         if kind == "broker":
             return [int(arg)]
-        with_admin = lambda fn: self._admin(fn)  # noqa: E731
         if kind in ("coordinator", "txn-coordinator"):
             key = self.group if (kind, arg) == ("coordinator", "consumer") else arg
             topic = "__consumer_offsets" if kind == "coordinator" else "__transaction_state"
-            return [with_admin(lambda c: metadata.coordinator(c, key, topic))]
+            return [self._admin(lambda c: metadata.coordinator(c, key, topic))]
         topic, _, part = arg.rpartition(",")
         physical = self.topic_names.get(topic.strip(), topic.strip())
-        state = with_admin(lambda c: next(s for s in metadata.partitions(c, [physical]) if s.partition == int(part)))
+        state = self._admin(lambda c: next(s for s in metadata.partitions(c, [physical]) if s.partition == int(part)))
         if kind == "leader":
             if state.leader < 0:
                 raise FaultError(f"{target}: the partition has no leader right now")
