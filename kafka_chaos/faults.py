@@ -16,13 +16,13 @@ import signal
 import time
 from pathlib import Path
 
-from kafka_chaos import netfaults, schedule
+from kafka_chaos import history, netfaults, schedule
 from kafka_chaos.cluster import metadata
 from kafka_chaos.cluster.containers import ContainerBrokers
 from kafka_chaos.errors import ClusterError, FaultError, UsageError
 
 LEDGER = "faults-active.json"
-TIMELINE = "timeline.jsonl"
+TIMELINE = history.TIMELINE
 
 BROKER_TARGETS = "broker(N), leader(T,P), follower(T,P), controller, coordinator(G), txn-coordinator(ID), random, all"
 CATALOG = {

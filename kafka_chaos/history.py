@@ -12,6 +12,7 @@ Layout of a run directory (everything the verifier needs; it never talks to the 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -47,6 +48,7 @@ EVENT = np.dtype([
 ])
 assert EVENT.itemsize == 40
 
+TIMELINE = "timeline.jsonl"
 UNKNOWN_PID = 0xFFFFFFFF
 _VALUE_PREFIX = b"kc:"
 
@@ -124,3 +126,19 @@ def read_dir(history_dir: Path) -> dict[str, np.ndarray]:
 
 def select(ev: np.ndarray, kind: int) -> np.ndarray:
     return ev[ev["kind"] == kind]
+
+
+def read_timeline(run_dir: Path) -> list[dict]:
+    """Timeline entries of a run; a torn last line (the run was killed mid-write) is skipped."""
+    path = Path(run_dir) / TIMELINE
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict):
+            out.append(entry)
+    return out

@@ -21,8 +21,9 @@ from rich.console import Console
 
 from kafka_chaos import faults, netfaults, schedule, scenario, verify
 from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
+from kafka_chaos.cluster.compose import BROKER_LABEL
 from kafka_chaos.errors import ClusterError, FaultError, PreflightError, UsageError
-from kafka_chaos.history import HistoryWriter
+from kafka_chaos.history import HistoryWriter, read_timeline
 from kafka_chaos.progress import Progress
 from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer, read_status
 from kafka_chaos.workload.launcher import Workers
@@ -55,7 +56,7 @@ def broker_override(run_dir: Path, compose_file: Path, broker_config: dict[str, 
            for k, v in broker_config.items()}
     services = (yaml.safe_load(compose_file.read_text()) or {}).get("services", {})
     doc = {"services": {name: {"environment": env} for name, svc in services.items()
-                        if "kchaos.broker.id" in (svc.get("labels") or {})}}
+                        if BROKER_LABEL in (svc.get("labels") or {})}}
     path = run_dir / "compose-override.yml"
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -63,23 +64,11 @@ def broker_override(run_dir: Path, compose_file: Path, broker_config: dict[str, 
 
 def replay_plan(run_dir: Path) -> list:
     """The planned actions that replay a recorded run's fault timeline."""
-    timeline_path, meta_path = Path(run_dir) / faults.TIMELINE, Path(run_dir) / "meta.json"
+    meta_path = Path(run_dir) / "meta.json"
     if not meta_path.exists():
         raise UsageError(f"--replay: {run_dir} is not a kchaos run directory (no meta.json)")
     t0 = json.loads(meta_path.read_text())["t0"]
-    lines = timeline_path.read_text().splitlines() if timeline_path.exists() else []
-    timeline = []
-    for line in lines:
-        try:
-            timeline.append(json.loads(line))
-        except ValueError:
-            continue
-    return schedule.replay(timeline, t0, _fault_spec)
-
-
-def _fault_spec(data: dict):
-    groups = data.get("groups")
-    return scenario.FaultSpec(**{**data, "groups": tuple(map(tuple, groups)) if groups else None})
+    return schedule.replay(read_timeline(run_dir), t0, scenario.fault_from_dict)
 
 
 def scenario_of(run_dir: Path):

@@ -171,14 +171,15 @@ def from_dict(data: dict) -> Scenario:
                           {a: tuple(argv) for a, argv in c.get("commands", {}).items()})
     n = data.get("nemesis")  # absent in scenario.json written before the nemesis existed
     nemesis = NemesisSpec(n["start"], n["interval"], n["jitter"], n["recovery"],
-                          tuple(_fault_from(f) for f in n["faults"])) if n else None
+                          tuple(fault_from_dict(f) for f in n["faults"])) if n else None
     return Scenario(
         data["name"], data["description"], data["seed"], data["duration"], data["drain_timeout"],
         cluster, TopicSpec(**t), ProducerSpec(**p), ConsumerSpec(**k),
-        tuple(_fault_from(f) for f in data["faults"]), dict(data["expect"]), Path(data["path"]), nemesis)
+        tuple(fault_from_dict(f) for f in data["faults"]), dict(data["expect"]), Path(data["path"]), nemesis)
 
 
-def _fault_from(data: dict) -> FaultSpec:
+def fault_from_dict(data: dict) -> FaultSpec:
+    """A FaultSpec from its `to_dict` form (JSON lists back to tuples)."""
     groups = data.get("groups")
     return FaultSpec(**{**data, "groups": tuple(tuple(g) for g in groups) if groups is not None else None})
 

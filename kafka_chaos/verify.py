@@ -60,7 +60,7 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
     if not (run_dir / "history").is_dir():
         raise UsageError(f"{run_dir}: not a kchaos run directory (no history/)")
     histories = history.read_dir(run_dir / "history")
-    timeline = _read_timeline(run_dir / "timeline.jsonl")
+    timeline = history.read_timeline(run_dir)
     expect = _read_json(run_dir / "scenario.json").get("expect") or {}
     if not isinstance(expect, dict):
         raise UsageError(f"{run_dir / 'scenario.json'}: expect must be a mapping of count name to bound")
@@ -350,18 +350,3 @@ def _read_json(path: Path) -> dict:
     except json.JSONDecodeError as e:
         raise UsageError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
     return data if isinstance(data, dict) else {}
-
-
-def _read_timeline(path: Path) -> list[dict]:
-    """Timeline entries; a torn last line (the run was killed mid-write) is skipped."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(entry, dict):
-            out.append(entry)
-    return out

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from kafka_chaos.faults import TIMELINE
+from kafka_chaos.history import read_timeline
 from kafka_chaos.verify import Verdict
 
 # Counts shown in the verdict table, in order, with what they mean.
@@ -35,18 +35,6 @@ def load_json(path: Path, default):
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return default
-
-
-def timeline(run_dir: Path) -> list[dict]:
-    out = []
-    path = Path(run_dir) / TIMELINE
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-    return out
 
 
 def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list[str], scenario) -> None:
@@ -77,7 +65,7 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
     if warnings.exists():
         for line in warnings.read_text().splitlines():
             console.print(f"[yellow]warning:[/] {line}", highlight=False)
-    skew = fault_skew(timeline(run_dir))
+    skew = fault_skew(read_timeline(run_dir))
     if skew["faults"]:
         console.print(f"fault timing: {skew['faults']} applied, skew mean {skew['mean_s']:.2f} s, "
                       f"max {skew['max_s']:.2f} s (applied minus scheduled)", highlight=False)
@@ -117,10 +105,11 @@ def evidence_line(a: dict) -> str:
 
 def to_dict(verdict: Verdict, run_dir: Path) -> dict:
     scenario_doc = load_json(Path(run_dir) / "scenario.json", {})
+    timeline = read_timeline(run_dir)
     return {"scenario": scenario_doc.get("name", ""), "run_dir": str(run_dir), "passed": verdict.passed,
             "counts": verdict.counts, "expect": scenario_doc.get("expect", {}),
-            "violations": verdict.violations, "faults": timeline(run_dir),
-            "fault_skew": fault_skew(timeline(run_dir)), "anomalies": verdict.anomalies}
+            "violations": verdict.violations, "faults": timeline,
+            "fault_skew": fault_skew(timeline), "anomalies": verdict.anomalies}
 
 
 def write_json(path: Path, verdict: Verdict, run_dir: Path) -> None:
