@@ -68,11 +68,7 @@ class Consumer(Worker):
             self.publish(force=True)
 
     def _record(self, kind, records) -> None:
-        now = time.time()
-        ids = [history.decode_value(r.value) for r in records]
-        self.history.append_many(history.events(
-            kind, [i[0] for i in ids], [i[1] for i in ids], now,
-            [r.partition for r in records], [r.offset for r in records], worker=self.instance))
+        self.history.append_many(record_events(kind, records, time.time(), self.instance))
         self.counters["polled"] += len(records)
 
     def _commit(self, client) -> bool:
@@ -108,6 +104,13 @@ class Consumer(Worker):
             return False
 
 
+def record_events(kind: int, records, t: float, worker: int = 0):
+    """EVENT rows for consumed Kafka records, (pid, seq) decoded from their values."""
+    ids = [history.decode_value(r.value) for r in records]
+    return history.events(kind, [i[0] for i in ids], [i[1] for i in ids], t,
+                          [r.partition for r in records], [r.offset for r in records], worker=worker)
+
+
 def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout: float) -> int:
     """The audit: read every record of `topic` from the beginning up to today's log end, as LOG events.
     Runs after the workload, with no group, so it sees exactly what the log holds."""
@@ -123,9 +126,7 @@ def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout:
             batch = client.poll(timeout_ms=500)
             records = [r for part in batch.values() for r in part if r.offset < ends[TopicPartition(topic, r.partition)]]
             if records:
-                ids = [history.decode_value(r.value) for r in records]
-                writer.append_many(history.events(history.LOG, [i[0] for i in ids], [i[1] for i in ids], time.time(),
-                                                  [r.partition for r in records], [r.offset for r in records]))
+                writer.append_many(record_events(history.LOG, records, time.time()))
                 seen += len(records)
         return seen
     finally:
