@@ -8,7 +8,7 @@ import subprocess
 
 from kafka_chaos.errors import ClusterError
 
-INSTALL_HINT = "start one with: sudo bash scripts/install-docker.sh"
+INSTALL_HINT = "start one with: bash scripts/install-docker.sh (as root)"
 
 
 @functools.lru_cache(maxsize=1)
