@@ -11,6 +11,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from kafka_chaos.clients import close_producer
 from kafka_chaos.errors import ClusterError
 
 HEALTH_TOPIC = "kchaos-health"
@@ -159,7 +160,7 @@ def write_and_read(bootstrap: str, rf: int, timeout: float = 30) -> None:
     try:
         meta = producer.send(HEALTH_TOPIC, marker).get(timeout=timeout)
     finally:
-        producer.close(timeout=5)
+        close_producer(producer, timeout=5)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=int(timeout * 1000))
     try:
         from kafka import TopicPartition

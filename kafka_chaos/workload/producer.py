@@ -16,6 +16,7 @@ from kafka.errors import (KafkaError, KafkaTimeoutError, NotEnoughReplicasError,
                           OutOfOrderSequenceNumberError, RequestTimedOutError)
 
 from kafka_chaos import history
+from kafka_chaos.clients import close_producer
 from kafka_chaos.history import ACK, ERROR, SEND
 from kafka_chaos.workload import Worker
 
@@ -67,7 +68,7 @@ class Producer(Worker):
                 client.flush(timeout=s["flush_timeout"])
             except KafkaError:   # sends still unacknowledged stay unacknowledged in the history
                 pass
-            client.close(timeout=5)
+            close_producer(client, timeout=5)
             self.publish(force=True)
 
     def _send(self, client, topic, pid, seq, size) -> None:

@@ -14,6 +14,7 @@ import pytest
 from kafka import KafkaProducer
 
 from kafka_chaos import netfaults, scenario
+from kafka_chaos.clients import close_producer
 from kafka_chaos.cluster import metadata
 from kafka_chaos.faults import FaultEngine
 from kafka_chaos.schedule import Planned
@@ -69,13 +70,16 @@ def states(cluster, topic):
 
 
 def wait_until(check, seconds, what):
-    deadline = time.time() + seconds
+    deadline, error = time.time() + seconds, None
     while time.time() < deadline:
-        value = check()
+        try:
+            value = check()
+        except Exception as exc:  # noqa: BLE001 - a client error while the cluster settles: try again
+            value, error = None, exc
         if value:
             return value
         time.sleep(0.5)
-    raise AssertionError(f"not within {seconds}s: {what}")
+    raise AssertionError(f"not within {seconds}s: {what} (last error: {error!r})")
 
 
 def keep_writing(cluster, topic, seconds, acks=1):
@@ -87,7 +91,7 @@ def keep_writing(cluster, topic, seconds, acks=1):
         for p in range(3):
             producer.send(topic, b"x" * 100, partition=p)
         time.sleep(0.05)
-    producer.close(timeout=5)
+    close_producer(producer, timeout=5)
 
 
 def full_isr(cluster, topic):
@@ -145,15 +149,33 @@ def test_isolate_clients_fails_produce_but_keeps_isr_full(healthy, topic, engine
             producer.send(topic, b"to the isolated leader", partition=0).get(timeout=10)
         except Exception:  # noqa: BLE001 - any client error counts: the leader is unreachable
             failed += 1
-    producer.close(timeout=2)
+    close_producer(producer, timeout=2)
     assert failed == 3, "sends to a leader cut from clients must fail"
     time.sleep(12)   # longer than replica.lag.time.max.ms: replication still flows
     assert full_isr(healthy, topic)
     start = heal(engine, 2)
     producer = KafkaProducer(bootstrap_servers=healthy.bootstrap, acks="all")
     wait_until(lambda: producer.send(topic, b"ok", partition=0).get(timeout=30).offset >= 0, 60, "produce after heal")
-    producer.close()
+    close_producer(producer)
     print(f"isolate-clients: 3/3 sends failed, ISR stayed full; produce works {time.time() - start:.1f}s after heal")
+
+
+def test_closing_a_producer_while_its_leader_is_paused_is_bounded(healthy, topic):
+    leader = next(s.leader for s in states(healthy, topic) if s.partition == 0)
+    producer = KafkaProducer(bootstrap_servers=healthy.bootstrap, acks="all", request_timeout_ms=30000)
+    producer.send(topic, b"warm-up", partition=0).get(timeout=30)
+    healthy.pause(leader)
+    try:
+        future = producer.send(topic, b"to a paused leader", partition=0)
+        start = time.time()
+        close_producer(producer, timeout=2)   # kafka-python's own close(2) raises here and leaks its sender
+        took = time.time() - start
+    finally:
+        healthy.unpause(leader)
+    assert took < 6, took
+    assert future.is_done and future.failed(), "the pending send must fail, not hang"
+    assert not producer._sender.is_alive()
+    print(f"close_producer with the leader paused: {took:.1f}s, pending send failed")
 
 
 def test_isolate_replication_shrinks_the_isr_to_the_leader(healthy, topic, engine):
@@ -177,16 +199,16 @@ def retransmits(container):
 def test_loss_raises_tcp_retransmissions(healthy, topic, engine):
     container = healthy.container_name(1)
     before = retransmits(container)
-    keep_writing(healthy, topic, 6, acks="all")
+    keep_writing(healthy, topic, 8, acks="all")
     baseline = retransmits(container) - before
     fire(engine, 4, "loss", "broker(1)", probability=0.4)
     before = retransmits(container)
-    keep_writing(healthy, topic, 6, acks="all")
+    keep_writing(healthy, topic, 8, acks="all")
     lossy = retransmits(container) - before
     start = heal(engine, 4)
     assert lossy >= baseline + 10 and lossy > 3 * baseline, (baseline, lossy)
     wait_until(lambda: keep_writing(healthy, topic, 0.5) or full_isr(healthy, topic), 90, "full ISR after heal")
-    print(f"loss 40%: TCP retransmits in 6 s {baseline} -> {lossy}; full ISR {time.time() - start:.1f}s after heal")
+    print(f"loss 40%: TCP retransmits in 8 s {baseline} -> {lossy}; full ISR {time.time() - start:.1f}s after heal")
 
 
 def timed_writes(cluster, topic, leader_partition, kbytes):
@@ -195,7 +217,7 @@ def timed_writes(cluster, topic, leader_partition, kbytes):
     futures = [producer.send(topic, b"b" * 1000, partition=leader_partition) for _ in range(kbytes)]
     producer.flush(120)
     assert all(f.get(1).offset >= 0 for f in futures)
-    producer.close()
+    close_producer(producer)
     return time.time() - start
 
 
