@@ -215,6 +215,9 @@ def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total) -> Non
             while pending and pending[0].t <= now:
                 p = pending.pop(0)
                 entry = _fire(p, s, engine, workers, crashed, run_dir, t0, total)
+                late = entry.get("t_applied", 0) - entry.get("t_scheduled", 0)
+                if p.heal_of < 0 and late > 0:   # a fault lasts its full duration however late it fired
+                    pending = schedule.delay_heals(pending, p.seq, late)
                 progress.event(entry)
             for role in ("producer", "consumer"):
                 workers.check(role, expected_dead=role in crashed)

@@ -24,6 +24,13 @@ class Planned:
     fixed: tuple[int, ...] | None = None   # replay: brokers to hit instead of resolving the target
 
 
+def delay_heals(pending: list[Planned], seq: int, by: float) -> list[Planned]:
+    """Move the automatic heal of fault `seq` later by `by` seconds (the fault fired that late), so a
+    fault always lasts its full `duration`; the result stays sorted by time."""
+    moved = [dataclasses.replace(p, t=p.t + by) if p.heal_of == seq else p for p in pending]
+    return sorted(moved, key=lambda p: p.t)
+
+
 def _with_heals(firings: list[Planned]) -> list[Planned]:
     """Add the automatic heal after every firing with a duration, sort, and number the timeline."""
     firings = [dataclasses.replace(p, seq=i) for i, p in enumerate(sorted(firings, key=lambda p: p.t))]

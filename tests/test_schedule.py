@@ -101,3 +101,13 @@ def test_replay_plan_reproduces_recorded_actions_brokers_and_offsets():
     assert [(x.action, x.fixed, round(x.t, 1), x.heal_of) for x in p] == [
         ("kill", (2,), 5.2, -1), ("split", (1, 2, 3), 7.0, -1), ("start", None, 9.3, 0)]
     assert p[1].spec.groups == ((1,), (2, 3)) and p[1].spec.shape is None
+
+
+def test_delay_heals_moves_only_the_heal_of_that_fault_and_keeps_time_order():
+    from kafka_chaos.schedule import Planned, delay_heals
+    pending = [Planned(5.0, "unpause", "", None, heal_of=0, seq=1),
+               Planned(5.5, "pause", "broker(1)", 1.0, seq=2),
+               Planned(6.5, "unpause", "", None, heal_of=2, seq=3)]
+    out = delay_heals(pending, 0, 1.2)
+    assert [(p.seq, p.t) for p in out] == [(2, 5.5), (1, 6.2), (3, 6.5)]
+    assert delay_heals(pending, 7, 3.0) == pending

@@ -148,3 +148,36 @@ def test_kchaos_heal_restores_a_cluster_after_kchaos_was_sigkilled(healthy, tmp_
     assert healthy.state(2) == "running"
     assert "KC" not in netfaults.listing(healthy.container_name(3)), "no iptables rule may be left"
     metadata.wait_ready(healthy, timeout=120)
+
+
+LIVE = """
+name: live-cluster
+duration: 12s
+cluster:
+  bootstrap: %s
+  containers: {1: %s, 2: %s, 3: %s}
+topic: {name: chaos, partitions: 3, replication_factor: 3, config: {min.insync.replicas: "2"}}
+producer: {semantic: at-least-once, rate: 200}
+consumer: {mode: commit-after-process, process_time: 1ms}
+faults:
+  - {at: 2s, action: pause, target: "leader(chaos,0)", duration: 4s}
+  - {at: 7s, action: isolate, target: "broker(3)", duration: 3s}
+expect: {lost: 0, phantoms: 0}
+"""
+
+
+def test_run_against_live_containers_it_did_not_start(healthy, tmp_path, monkeypatch):
+    """`cluster: {bootstrap, containers}`: kchaos faults and heals containers it was pointed at, and leaves them up."""
+    monkeypatch.chdir(tmp_path)
+    names = [healthy.container_name(b) for b in (1, 2, 3)]
+    path = tmp_path / "live.yaml"
+    path.write_text(LIVE % (healthy.bootstrap, *names))
+    result = runner.run(scenario.load(path), runs_dir=tmp_path / "runs")   # no --keep-cluster: it is not ours
+    timeline = [json.loads(line) for line in (result.run_dir / TIMELINE).read_text().splitlines()]
+    assert applied(timeline, "pause") and applied(timeline, "isolate"), timeline
+    assert Ledger(result.run_dir).entries() == []
+    c = result.verdict.counts
+    assert c["acked"] > 1000 and c["lost"] == 0 and c["phantoms"] == 0, c
+    assert result.verdict.passed
+    assert all(healthy.state(b) == "running" for b in (1, 2, 3)), "a live cluster is never taken down"
+    assert "KC" not in netfaults.listing(names[2])
