@@ -215,7 +215,7 @@ class FaultEngine:
         """Fire one planned action; returns its timeline entry (ok or not, never raises)."""
         spec = planned.spec
         entry = {"event": "apply", "seq": planned.seq, "action": planned.action, "target": planned.target,
-                 "t_scheduled": t0 + planned.t,
+                 "t_scheduled": t0 + planned.t, "t_started": time.time(),
                  "spec": plain(dataclasses.asdict(spec)) if dataclasses.is_dataclass(spec) else None}
         try:
             if planned.action == "split":
@@ -341,7 +341,7 @@ class FaultEngine:
     def heal_planned(self, planned, t0: float) -> dict:
         """The automatic heal of a fault with `duration`: undo exactly what that fault did."""
         entry = {"event": "heal", "seq": planned.seq, "heal_of": planned.heal_of, "action": planned.action,
-                 "t_scheduled": t0 + planned.t}
+                 "t_scheduled": t0 + planned.t, "t_started": time.time()}
         done, errors = self._heal_where(lambda e: e["id"].split("-")[0] == str(planned.heal_of))
         entry.update(resolved="; ".join(done) or "nothing left to heal", ok=not errors, t_applied=time.time())
         if errors:

@@ -157,7 +157,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         total = s.producer.count if s.producer.count else int((s.producer.rate or 0) * s.duration) + 1
         workers.start("consumer")
         workers.start("producer", total)
-        _play(console, s, plan, engine, workers, brokers, run_dir, t0, total)
+        _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replaying=replay_from is not None)
         _finish(console, s, engine, workers, brokers, run_dir, topic)
     finally:
         failing = sys.exc_info()[0] is not None
@@ -205,8 +205,9 @@ def _clean_up(console, run_dir, workers, engine, brokers, remove_cluster: bool, 
     return unhealed
 
 
-def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total) -> None:
-    """The workload phase: fire planned faults on time until `duration`."""
+def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replaying=False) -> None:
+    """The workload phase: fire planned faults on time until `duration`. A replay keeps the recorded
+    heal times; otherwise a fault that fired late has its heal moved so it lasts its full duration."""
     pending = list(plan)
     crashed: set[str] = set()
     with Progress(console, run_dir, s.duration, t0, engine) as progress:
@@ -216,7 +217,7 @@ def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total) -> Non
                 p = pending.pop(0)
                 entry = _fire(p, s, engine, workers, crashed, run_dir, t0, total)
                 late = entry.get("t_applied", 0) - entry.get("t_scheduled", 0)
-                if p.heal_of < 0 and late > 0:   # a fault lasts its full duration however late it fired
+                if p.heal_of < 0 and late > 0 and not replaying:
                     pending = schedule.delay_heals(pending, p.seq, late)
                 progress.event(entry)
             for role in ("producer", "consumer"):
@@ -230,6 +231,7 @@ def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total) -> Non
 def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
     if p.action == "crash":
         entry = {"event": "apply", "seq": p.seq, "action": "crash", "target": p.target, "t_scheduled": t0 + p.t,
+                 "t_started": time.time(),
                  "spec": faults.plain(dataclasses.asdict(p.spec)) if dataclasses.is_dataclass(p.spec) else None}
         try:
             entry.update(resolved=workers.crash(p.target), ok=True)
@@ -246,6 +248,7 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
             sent = sum(v.get("sent", 0) for k, v in read_status(run_dir).items() if k.startswith("producer"))
             remaining = max(0, total - sent)
         entry = {"event": "heal", "seq": p.seq, "heal_of": p.heal_of, "action": "restart-worker", "t_scheduled": t0 + p.t,
+                 "t_started": time.time(),
                  "resolved": "started " + workers.start(role, remaining), "ok": True, "t_applied": time.time()}
         crashed.discard(role)
         engine.record(entry)

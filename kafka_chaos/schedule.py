@@ -83,7 +83,7 @@ def replay(timeline: list[dict], t0: float, make_spec) -> list[Planned]:
     for e in timeline:
         if e.get("final") or e.get("seq") is None:
             continue
-        t = e["t_applied"] - t0
+        t = e.get("t_started", e["t_applied"]) - t0   # when it began; older timelines: when it ended
         if e["event"] == "apply":
             spec = make_spec(e["spec"]) if e.get("spec") else None
             if spec is not None and e.get("groups"):   # a drawn split shape replays as its groups

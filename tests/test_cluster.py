@@ -68,3 +68,16 @@ def test_broker_config_becomes_kafka_variables_for_broker_services_only(tmp_path
 def test_secrets_are_masked_in_what_a_run_writes():
     doc = {"producer": {"config": {"sasl_plain_password": "hunter2", "acks": "all"}}}
     assert mask(doc) == {"producer": {"config": {"sasl_plain_password": "***", "acks": "all"}}}
+
+
+def test_admin_that_reaches_no_broker_raises_cluster_error_and_leaks_no_thread():
+    import threading
+    import time
+
+    from kafka_chaos.cluster import metadata
+    from kafka_chaos.errors import ClusterError
+    before = threading.active_count()
+    with pytest.raises(ClusterError, match="cannot reach Kafka at 127.0.0.1:1,127.0.0.1:2"):
+        metadata.admin("127.0.0.1:1,127.0.0.1:2", bootstrap_timeout_ms=300)
+    time.sleep(0.5)
+    assert threading.active_count() == before, "kafka-python's network thread must be stopped"

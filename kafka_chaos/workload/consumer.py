@@ -19,6 +19,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from kafka_chaos import history
+from kafka_chaos.errors import ClusterError
 from kafka_chaos.history import COMMIT, POLL, PROCESS
 from kafka_chaos.workload import DRAIN_FLAG, Worker
 
@@ -118,6 +119,8 @@ def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout:
                            client_id="kchaos-audit", max_poll_records=5000)
     try:
         parts = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or [])]
+        if not parts:   # auditing nothing would turn every acknowledged record into a false loss
+            raise ClusterError(f"audit: no partitions of topic {topic} in the cluster's metadata")
         client.assign(parts)
         client.seek_to_beginning(*parts)
         ends = client.end_offsets(parts)
@@ -128,6 +131,10 @@ def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout:
             if records:
                 writer.append_many(record_events(history.LOG, records, time.time()))
                 seen += len(records)
+        behind = [f"partition {tp.partition} at offset {client.position(tp)} of {ends[tp]}"
+                  for tp in parts if client.position(tp) < ends[tp]]
+        if behind:   # a partial audit would report false losses from the log
+            raise ClusterError(f"audit: could not read the whole log within {timeout:.0f}s ({', '.join(behind)})")
         return seen
     finally:
         client.close(autocommit=False)

@@ -7,6 +7,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from kafka_chaos.cluster import metadata, status
+from kafka_chaos.clients import close_producer
 
 
 def new_topic(cluster, partitions=3):
@@ -40,9 +41,9 @@ def test_acks_all_writes_are_read_back_exactly(healthy):
     futures = [producer.send(topic, b"r%d" % i) for i in range(n)]
     producer.flush(30)
     assert all(f.get(10).offset >= 0 for f in futures)
-    producer.close()
+    close_producer(producer)
     consumer = KafkaConsumer(bootstrap_servers=healthy.bootstrap, enable_auto_commit=False,
-                             consumer_timeout_ms=5000)
+                             consumer_timeout_ms=15000)
     parts = [TopicPartition(topic, p) for p in range(3)]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
@@ -78,7 +79,7 @@ def test_paused_broker_returns_to_isr_after_unpause(healthy):
         left_after = time.time() - paused_at
     finally:
         healthy.unpause(2)
-        producer.close()
+        close_producer(producer)
     unpaused_at = time.time()
     full_isr_within(healthy, topic, 60)
     print(f"pause: broker 2 left the ISR {left_after:.1f}s after pause; full ISR {time.time() - unpaused_at:.1f}s after unpause")

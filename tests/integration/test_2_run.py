@@ -37,7 +37,7 @@ def test_acks_all_min_isr_2_loses_nothing_when_the_leader_is_killed(healthy, tmp
     verdict, timeline = run_shipped("at-least-once-leader-kill", tmp_path, monkeypatch)
     assert applied(timeline, "kill"), timeline
     c = verdict.counts
-    assert c["acked"] > 3000
+    assert c["acked"] > 1000   # a real workload ran (about 6000 at this rate)
     assert c["lost"] == 0 and c["phantoms"] == 0
     assert verdict.passed
 
@@ -46,7 +46,7 @@ def test_acks0_to_a_paused_leader_is_never_acked_lost(healthy, tmp_path, monkeyp
     verdict, timeline = run_shipped("at-most-once-broker-pause", tmp_path, monkeypatch)
     assert applied(timeline, "pause")
     c = verdict.counts
-    assert c["sent"] > 3000
+    assert c["sent"] > 1000
     assert c["acked"] == 0 and c["lost"] == 0
     assert c["unacked_present"] + c["unacked_missing"] == c["sent"]
     assert c["log_duplicates"] == 0
@@ -79,7 +79,7 @@ def test_producer_crash_loses_nothing_acknowledged(healthy, tmp_path, monkeypatc
     restarts = [e["resolved"] for e in timeline if e["action"] == "restart-worker"]
     assert any("producer-1" in r for r in restarts) and any("producer-2" in r for r in restarts)
     c = verdict.counts
-    assert c["acked"] > 3000 and c["lost"] == 0 and c["phantoms"] == 0
+    assert c["acked"] > 1000 and c["lost"] == 0 and c["phantoms"] == 0
     assert verdict.passed
 
 
@@ -113,10 +113,17 @@ def start_kchaos(tmp_path):
                              "--runs", str(tmp_path / "runs")], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 120
-    while time.time() < deadline:
-        ledgers = list((tmp_path / "runs").glob(f"*/{LEDGER}"))
-        if ledgers and len(json.loads(ledgers[0].read_text() or "[]")) == 2:
-            return proc, ledgers[0].parent
+    while time.time() < deadline:   # both faults fully in place: their apply events are in the timeline
+        timelines = list((tmp_path / "runs").glob(f"*/{TIMELINE}"))
+        lines = timelines[0].read_text().splitlines() if timelines else []
+        done = []
+        for line in lines:
+            try:
+                done.append(json.loads(line))
+            except ValueError:   # a line still being written
+                pass
+        if len(applied(done, "pause") + applied(done, "isolate")) == 2:
+            return proc, timelines[0].parent
         time.sleep(0.5)
     proc.kill()
     pytest.fail(f"the faults were never applied: {proc.stdout.read()}")
