@@ -329,7 +329,8 @@ def _faults(timeline: list[dict]) -> tuple[np.ndarray, list[dict]]:
 
 
 def _near_fault(faults: tuple[np.ndarray, list[dict]], t: float, t0: float) -> str | None:
-    """'kill leader(chaos,0) -> broker 2 at +12.3s (0.4s before)': the applied fault nearest to t."""
+    """'kill leader(chaos,0) -> broker 2 at +12.3s (record sent 0.4s after it)': the applied fault
+    nearest to t, the send time of the anomaly's first record."""
     times, entries = faults
     if not len(times):
         return None
@@ -339,7 +340,7 @@ def _near_fault(faults: tuple[np.ndarray, list[dict]], t: float, t0: float) -> s
     what = f"{e.get('action', '?')} {e.get('target', '?')}"
     if e.get("resolved"):
         what += f" -> {e['resolved']}"
-    return f"{what} at +{at - t0:.1f}s ({abs(t - at):.1f}s {'before' if at <= t else 'after'})"
+    return f"{what} at +{at - t0:.1f}s (record sent {abs(t - at):.1f}s {'after' if t >= at else 'before'} it)"
 
 
 def _read_json(path: Path) -> dict:

@@ -158,8 +158,8 @@ TIMELINE = [
 def test_near_fault_names_the_nearest_applied_fault():
     v = run(events(SEND, 1, [0, 1], [112.7, 104.0]), events(ACK, 1, [0, 1], 113.0, [0, 1], 0), timeline=TIMELINE)
     assert [(a["t"], a["near_fault"]) for a in v.anomalies] == [
-        (4.0, "pause broker(1) -> broker 1 at +5.0s (1.0s after)"),
-        (12.7, "kill leader(chaos,0) -> broker 2 at +12.3s (0.4s before)"),
+        (4.0, "pause broker(1) -> broker 1 at +5.0s (record sent 1.0s before it)"),
+        (12.7, "kill leader(chaos,0) -> broker 2 at +12.3s (record sent 0.4s after it)"),
     ]
 
 
@@ -204,7 +204,7 @@ def test_verify_run_dir(tmp_path):
     assert nonzero(v) == {"lost": 1, "lost_from_log": 1}
     assert v.violations == [{"count": "lost", "value": 1, "bound": 0}]
     [a] = v.anomalies
-    assert (a["seq_first"], a["t"], a["near_fault"]) == (7, 7.0, "pause broker(1) -> broker 1 at +6.0s (1.0s before)")
+    assert (a["seq_first"], a["t"], a["near_fault"]) == (7, 7.0, "pause broker(1) -> broker 1 at +6.0s (record sent 1.0s after it)")
 
 
 def test_verify_run_dir_without_meta_measures_from_the_first_event(tmp_path):
@@ -357,3 +357,13 @@ def test_acked_offsets_truncated_by_a_new_leader_are_loss_not_reordering():
     assert v.counts["lost"] == v.counts["lost_from_log"] == 2
     assert v.counts["reordered"] == 0 and v.counts["log_duplicates"] == 0
     assert [(a["type"], a["seq_first"], a["seq_last"]) for a in v.anomalies] == [("lost", 5, 6)]
+
+
+def test_evidence_line_reads_as_a_sentence():
+    from kafka_chaos.report import evidence_line
+    a = {"type": "lost", "where": "from_log", "pid": 0, "seq_first": 1589, "seq_last": 4637, "records": 1045,
+         "partition": 0, "t": 8.3, "near_fault": "isolate leader(chaos,0) -> broker 2 at +8.3s (record sent 0.0s after it)"}
+    assert evidence_line(a) == ("lost (from_log): producer 0 seq 1589-4637 (1045 records) p0 at +8.3s; "
+                                "near isolate leader(chaos,0) -> broker 2 at +8.3s (record sent 0.0s after it)")
+    one = dict(a, type="log_duplicate", where=None, seq_last=1589, records=1, offsets=[504, 504], near_fault=None)
+    assert evidence_line(one) == "log_duplicate: producer 0 seq 1589 (1 record) p0 offsets 504 at +8.3s"

@@ -100,7 +100,7 @@ def evidence_line(a: dict) -> str:
         where += f" offsets {o[0]}" + (f"-{o[1]}" if o[1] != o[0] else "")
     kind = a["type"] + (f" ({a['where']})" if a.get("where") else "")
     near = f"; near {a['near_fault']}" if a.get("near_fault") else ""
-    return f"{kind}: producer {a['pid']} {seqs} ({a['records']} records){where} at +{a['t']:.1f}s{near}"
+    return f"{kind}: producer {a['pid']} {seqs} ({a['records']} record{'' if a['records'] == 1 else 's'}){where} at +{a['t']:.1f}s{near}"
 
 
 def to_dict(verdict: Verdict, run_dir: Path) -> dict:
