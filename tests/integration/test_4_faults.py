@@ -264,6 +264,37 @@ def test_coordinator_target_is_the_broker_kafka_names(healthy, topic, engine):
     assert engine.resolve(f"coordinator({group})") == [kafka_says]
 
 
+def test_txn_coordinator_follower_and_all_resolve_to_what_kafka_says(healthy, topic, engine):
+    from kafka.protocol.metadata.find_coordinator import CoordinatorType
+    txn_id = f"kc-txn-{uuid.uuid4().hex[:6]}"
+
+    def kafka_says():   # FindCoordinator(TRANSACTION) also creates __transaction_state on first use
+        client = metadata.admin(healthy.bootstrap)
+        try:
+            return client._manager.run(client._find_coordinator_id, txn_id, CoordinatorType.TRANSACTION)
+        finally:
+            client.close()
+    expected = wait_until(kafka_says, 60, "a transaction coordinator")
+    assert wait_until(lambda: engine.resolve(f"txn-coordinator({txn_id})"), 60, "txn-coordinator") == [expected]
+    part0 = next(s for s in states(healthy, topic) if s.partition == 0)
+    [follower] = engine.resolve("follower(chaos,0)")
+    assert follower in part0.isr and follower != part0.leader
+    assert engine.resolve("all") == [1, 2, 3]
+
+
+def test_killing_the_controller_moves_the_quorum_leadership(healthy, topic, engine):
+    entry = fire(engine, 12, "kill", "controller")
+    [old] = entry["brokers"]
+    assert healthy.state(old) == "exited" and engine.resolve("killed") == [old]
+    start = time.time()
+    new = wait_until(lambda: (c := metadata.active_controller(healthy)) != old and c, 60, "a new active controller")
+    elected = time.time() - start
+    fire(engine, 13, "start", "killed")
+    metadata.wait_ready(healthy, timeout=120)
+    assert wait_until(lambda: full_isr(healthy, topic), 90, "full ISR after the controller restarts")
+    print(f"kill controller: broker {old} -> controller {new} {elected:.1f}s later; full ISR after start")
+
+
 def test_rolling_restart_restarts_each_broker_and_ends_healthy(healthy, topic, engine):
     import docker
     started = {b: docker.from_env().containers.get(healthy.container_name(b)).attrs["State"]["StartedAt"]
