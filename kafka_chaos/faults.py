@@ -7,7 +7,6 @@ even after kchaos itself was killed with SIGKILL mid-fault.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import random
@@ -164,7 +163,6 @@ class FaultEngine:
         self.rng = random.Random(seed)
         self.ledger = Ledger(run_dir)
         self.heals: list[str] = []
-        self.resolved: dict[int, list[int]] = {}   # planned seq -> brokers it hit
 
     # -- targets
     def resolve(self, target: str) -> list[int]:
@@ -214,9 +212,7 @@ class FaultEngine:
     def apply(self, planned, t0: float) -> dict:
         """Fire one planned action; returns its timeline entry (ok or not, never raises)."""
         spec = planned.spec
-        entry = {"event": "apply", "seq": planned.seq, "action": planned.action, "target": planned.target,
-                 "t_scheduled": t0 + planned.t, "t_started": time.time(),
-                 "spec": plain(dataclasses.asdict(spec)) if dataclasses.is_dataclass(spec) else None}
+        entry = start_entry(planned, t0)
         try:
             if planned.action == "split":
                 groups = self._groups(spec)
@@ -230,7 +226,6 @@ class FaultEngine:
                 targets = self.resolve(planned.target)
             entry["brokers"] = targets
             entry["resolved"] = ", ".join(f"broker {b}" for b in targets) or "nothing"
-            self.resolved[planned.seq] = targets
             if planned.action in NETWORK_ACTIONS:
                 self._network(planned, spec, targets, entry)
             elif planned.action == "rolling-restart":
@@ -340,8 +335,7 @@ class FaultEngine:
 
     def heal_planned(self, planned, t0: float) -> dict:
         """The automatic heal of a fault with `duration`: undo exactly what that fault did."""
-        entry = {"event": "heal", "seq": planned.seq, "heal_of": planned.heal_of, "action": planned.action,
-                 "t_scheduled": t0 + planned.t, "t_started": time.time()}
+        entry = start_entry(planned, t0)
         done, errors = self._heal_where(lambda e: e["id"].split("-")[0] == str(planned.heal_of))
         entry.update(resolved="; ".join(done) or "nothing left to heal", ok=not errors, t_applied=time.time())
         if errors:
@@ -372,10 +366,13 @@ class FaultEngine:
             f.write(json.dumps(entry, default=str) + "\n")
 
 
-def plain(value):
-    """JSON-able copy (tuples -> lists, Paths -> str)."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+def start_entry(planned, t0: float) -> dict:
+    """The head of the timeline entry of `planned`, stamped as it starts: an apply with its target and
+    spec, or the automatic heal of fault `heal_of`."""
+    entry = {"event": "apply" if planned.heal_of < 0 else "heal", "seq": planned.seq, "action": planned.action,
+             "t_scheduled": t0 + planned.t, "t_started": time.time()}
+    if planned.heal_of >= 0:
+        entry["heal_of"] = planned.heal_of
+    else:
+        entry.update(target=planned.target, spec=planned.spec.to_dict() if planned.spec is not None else None)
+    return entry

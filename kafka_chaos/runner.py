@@ -230,9 +230,7 @@ def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replay
 
 def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
     if p.action == "crash":
-        entry = {"event": "apply", "seq": p.seq, "action": "crash", "target": p.target, "t_scheduled": t0 + p.t,
-                 "t_started": time.time(),
-                 "spec": faults.plain(dataclasses.asdict(p.spec)) if dataclasses.is_dataclass(p.spec) else None}
+        entry = faults.start_entry(p, t0)
         try:
             entry.update(resolved=workers.crash(p.target), ok=True)
             crashed.add(p.target)
@@ -247,9 +245,8 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
         if role == "producer":
             sent = sum(v.get("sent", 0) for k, v in read_status(run_dir).items() if k.startswith("producer"))
             remaining = max(0, total - sent)
-        entry = {"event": "heal", "seq": p.seq, "heal_of": p.heal_of, "action": "restart-worker", "t_scheduled": t0 + p.t,
-                 "t_started": time.time(),
-                 "resolved": "started " + workers.start(role, remaining), "ok": True, "t_applied": time.time()}
+        entry = faults.start_entry(p, t0)
+        entry.update(resolved="started " + workers.start(role, remaining), ok=True, t_applied=time.time())
         crashed.discard(role)
         engine.record(entry)
         return entry

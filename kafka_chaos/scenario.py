@@ -91,6 +91,10 @@ class FaultSpec:
     latency: float | None = None  # delay: seconds added to each packet
     latency_jitter: float = 0.0  # delay: ± seconds around latency
 
+    def to_dict(self) -> dict:
+        """JSON-able form (tuples as lists) for the timeline; `fault_from_dict` reads it back."""
+        return _plain(dataclasses.asdict(self))
+
 
 @dataclass(frozen=True)
 class ClusterSpec:

@@ -89,3 +89,18 @@ def test_orphan_sweep_stops_this_runs_worker(tmp_path):
         assert proc.wait(5) != 0
     finally:
         proc.kill()
+
+
+def test_start_entry_heads_an_apply_and_a_heal_and_the_spec_reads_back():
+    from kafka_chaos import scenario
+    from kafka_chaos.schedule import Planned
+    spec = scenario.FaultSpec("split", "", 2.0, None, None, 0.0, 3.0, 9, groups=((1,), (2, 3)))
+    apply = faults.start_entry(Planned(2.0, "split", "", 3.0, spec, seq=4), t0=100.0)
+    assert {k: v for k, v in apply.items() if k not in ("spec", "t_started")} == {
+        "event": "apply", "seq": 4, "action": "split", "target": "", "t_scheduled": 102.0}
+    assert apply["spec"]["groups"] == [[1], [2, 3]] and json.dumps(apply)
+    assert scenario.fault_from_dict(apply["spec"]) == spec
+    heal = faults.start_entry(Planned(5.0, "heal-network", "", None, spec, heal_of=4, seq=5), t0=100.0)
+    assert {k: v for k, v in heal.items() if k != "t_started"} == {
+        "event": "heal", "seq": 5, "heal_of": 4, "action": "heal-network", "t_scheduled": 105.0}
+    assert heal["t_started"] >= apply["t_started"]
