@@ -202,11 +202,8 @@ class FaultEngine:
         return [self.rng.choice(sorted(followers))]
 
     def _admin(self, fn):
-        client = metadata.admin(self.brokers.bootstrap)
-        try:
+        with metadata.admin(self.brokers.bootstrap) as client:
             return fn(client)
-        finally:
-            client.close()
 
     # -- apply / heal
     def apply(self, planned, t0: float) -> dict:

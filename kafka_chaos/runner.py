@@ -132,12 +132,9 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
                 console.print(f"image: {brokers.up(kafka_version)}", highlight=False)
         with console.status("waiting for every broker …"):
             metadata.wait_ready(brokers, timeout=180)
-        client = metadata.admin(brokers.bootstrap)
-        try:
+        with metadata.admin(brokers.bootstrap) as client:
             metadata.create_topic(client, topic, s.topic.partitions, s.topic.replication_factor, s.topic.config)
             metadata.wait_topic_ready(client, topic)
-        finally:
-            client.close()
         group = f"kchaos-{stamp}-{s.name}"
         engine = faults.FaultEngine(brokers, run_dir, {s.topic.name: topic}, s.seed, group)
         plan = replayed if replayed is not None else schedule.plan(s.faults, s.duration, s.seed, s.nemesis)
@@ -261,11 +258,8 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic) -> None:
         engine.heal_all()
         try:
             metadata.wait_ready(brokers, timeout=180)
-            client = metadata.admin(brokers.bootstrap)
-            try:
+            with metadata.admin(brokers.bootstrap) as client:
                 metadata.wait_topic_ready(client, topic, timeout=60)
-            finally:
-                client.close()
         except ClusterError as exc:
             console.print(f"[yellow]warning:[/] cluster not fully healthy after healing: {exc}")
     if workers.alive("producer") and not workers.wait("producer", FLUSH_GRACE):

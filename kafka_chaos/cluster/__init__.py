@@ -32,12 +32,9 @@ def status(brokers: ContainerBrokers) -> list[BrokerStatus]:
     except ClusterError:
         pass
     try:
-        client = metadata.admin(brokers.bootstrap, timeout_ms=5000)
-        try:
+        with metadata.admin(brokers.bootstrap, timeout_ms=5000) as client:
             for p in metadata.partitions(client):
                 leads[p.leader] = leads.get(p.leader, 0) + 1
-        finally:
-            client.close()
     except (ClusterError, KafkaError):
         pass
     ports = dict(enumerate(brokers.bootstrap.split(","), start=1))

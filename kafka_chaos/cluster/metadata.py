@@ -49,7 +49,8 @@ _last_good: dict[str, str] = {}   # bootstrap list -> the address that answered 
 def admin(bootstrap: str, timeout_ms: int = 10000, bootstrap_timeout_ms: int = 5000) -> KafkaAdminClient:
     """An admin client that works while some brokers are paused or cut off: kafka-python bootstraps
     from one address and gives up if that broker does not answer, so each address is tried in turn,
-    starting with the one that answered last (a faulted broker then costs its timeout only once)."""
+    starting with the one that answered last (a faulted broker then costs its timeout only once).
+    The client closes itself at the end of a `with` block."""
     servers = bootstrap.split(",")
     first = _last_good.get(bootstrap)
     if first in servers:
@@ -178,12 +179,9 @@ def wait_topic_ready(client: KafkaAdminClient, topic: str, timeout: float = 60) 
 
 def write_and_read(bootstrap: str, rf: int, timeout: float = 30) -> None:
     """Proof of life: one acks=all record to an RF=`rf` topic, read back."""
-    client = admin(bootstrap)
-    try:
+    with admin(bootstrap) as client:
         create_topic(client, HEALTH_TOPIC, 1, rf, {"min.insync.replicas": str(min(2, rf))})
         wait_topic_ready(client, HEALTH_TOPIC, timeout)
-    finally:
-        client.close()
     marker = uuid.uuid4().hex.encode()
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=10000)
     try:
@@ -212,11 +210,8 @@ def wait_ready(brokers, timeout: float = 120) -> float:
     seen: set[int] = set()
     while time.monotonic() - start < timeout:
         try:
-            client = admin(brokers.bootstrap, timeout_ms=5000)
-            try:
+            with admin(brokers.bootstrap, timeout_ms=5000) as client:
                 seen = registered_brokers(client)
-            finally:
-                client.close()
             if expected <= seen:
                 write_and_read(brokers.bootstrap, min(3, len(expected)), timeout=max(10.0, timeout - (time.monotonic() - start)))
                 return time.monotonic() - start

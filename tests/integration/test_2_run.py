@@ -16,6 +16,7 @@ import pytest
 from kafka_chaos import netfaults, runner, scenario
 from kafka_chaos.cluster import metadata
 from kafka_chaos.faults import LEDGER, TIMELINE, Ledger
+from kafka_chaos.history import read_timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ def run_shipped(name, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     s = scenario.load(ROOT / "scenarios" / f"{name}.yaml")
     result = runner.run(s, runs_dir=tmp_path, keep_cluster=True)
-    timeline = [json.loads(line) for line in (result.run_dir / TIMELINE).read_text().splitlines()]
+    timeline = read_timeline(result.run_dir)
     assert Ledger(result.run_dir).entries() == [], "every fault must be healed"
     return result.verdict, timeline
 
@@ -115,13 +116,7 @@ def start_kchaos(tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline:   # both faults fully in place: their apply events are in the timeline
         timelines = list((tmp_path / "runs").glob(f"*/{TIMELINE}"))
-        lines = timelines[0].read_text().splitlines() if timelines else []
-        done = []
-        for line in lines:
-            try:
-                done.append(json.loads(line))
-            except ValueError:   # a line still being written
-                pass
+        done = read_timeline(timelines[0].parent) if timelines else []
         if len(applied(done, "pause") + applied(done, "isolate")) == 2:
             return proc, timelines[0].parent
         time.sleep(0.5)
@@ -180,7 +175,7 @@ def test_run_against_live_containers_it_did_not_start(healthy, tmp_path, monkeyp
     path = tmp_path / "live.yaml"
     path.write_text(LIVE % (healthy.bootstrap, *names))
     result = runner.run(scenario.load(path), runs_dir=tmp_path / "runs")   # no --keep-cluster: it is not ours
-    timeline = [json.loads(line) for line in (result.run_dir / TIMELINE).read_text().splitlines()]
+    timeline = read_timeline(result.run_dir)
     assert applied(timeline, "pause") and applied(timeline, "isolate"), timeline
     assert Ledger(result.run_dir).entries() == []
     c = result.verdict.counts

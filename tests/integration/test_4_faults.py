@@ -18,6 +18,7 @@ from kafka_chaos import netfaults, scenario
 from kafka_chaos.clients import close_producer
 from kafka_chaos.cluster import metadata
 from kafka_chaos.faults import FaultEngine
+from kafka_chaos.history import read_timeline
 from kafka_chaos.schedule import Planned
 
 from .conftest import COMPOSE, ROOT
@@ -366,7 +367,7 @@ expect: {lost: 0, log_duplicates: 0, phantoms: 0}
 
 
 def applied(run_dir):
-    lines = [json.loads(x) for x in (run_dir / "timeline.jsonl").read_text().splitlines()]
+    lines = read_timeline(run_dir)
     t0 = json.loads((run_dir / "meta.json").read_text())["t0"]
     return [(e["action"], e.get("brokers"), e["t_started"] - t0) for e in lines if e["event"] == "apply"]
 
