@@ -81,3 +81,28 @@ def test_admin_that_reaches_no_broker_raises_cluster_error_and_leaks_no_thread()
         metadata.admin("127.0.0.1:1,127.0.0.1:2", bootstrap_timeout_ms=300)
     time.sleep(0.5)
     assert threading.active_count() == before, "kafka-python's network thread must be stopped"
+
+
+def test_bootstrapped_tries_each_address_and_starts_with_the_last_that_answered(monkeypatch):
+    from kafka.errors import KafkaTimeoutError
+
+    from kafka_chaos import clients
+    from kafka_chaos.errors import ClusterError
+    monkeypatch.setattr(clients, "_last_good", {})
+    tried, answering = [], {"127.0.0.1:19093"}
+
+    def make(bootstrap_servers, bootstrap_timeout_ms):
+        tried.append((bootstrap_servers, bootstrap_timeout_ms))
+        if bootstrap_servers not in answering:
+            raise KafkaTimeoutError("paused")
+        return bootstrap_servers
+    servers = "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"
+    assert clients.bootstrapped(servers, make, 300) == "127.0.0.1:19093"
+    assert tried == [("127.0.0.1:19092", 300), ("127.0.0.1:19093", 300)]
+    tried.clear()
+    answering.add("127.0.0.1:19094")
+    assert clients.bootstrapped(servers, make, 300) == "127.0.0.1:19093"   # the last good one first
+    assert tried == [("127.0.0.1:19093", 300)]
+    answering.clear()
+    with pytest.raises(ClusterError, match="cannot reach Kafka at 127.0.0.1:19092,.*KafkaTimeoutError"):
+        clients.bootstrapped(servers, make, 300)

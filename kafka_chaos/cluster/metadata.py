@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import uuid
@@ -11,7 +12,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from kafka_chaos.clients import close_producer
+from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
 from kafka_chaos.errors import ClusterError
 
 HEALTH_TOPIC = "kchaos-health"
@@ -43,30 +44,11 @@ class _AdminClient(KafkaAdminClient):
             raise
 
 
-_last_good: dict[str, str] = {}   # bootstrap list -> the address that answered last time
-
-
-def admin(bootstrap: str, timeout_ms: int = 10000, bootstrap_timeout_ms: int = 5000) -> KafkaAdminClient:
-    """An admin client that works while some brokers are paused or cut off: kafka-python bootstraps
-    from one address and gives up if that broker does not answer, so each address is tried in turn,
-    starting with the one that answered last (a faulted broker then costs its timeout only once).
+def admin(bootstrap: str, timeout_ms: int = 10000, bootstrap_timeout_ms: int = BOOTSTRAP_TIMEOUT_MS) -> KafkaAdminClient:
+    """An admin client that works while some brokers are paused or cut off (see clients.bootstrapped).
     The client closes itself at the end of a `with` block."""
-    servers = bootstrap.split(",")
-    first = _last_good.get(bootstrap)
-    if first in servers:
-        i = servers.index(first)
-        servers = servers[i:] + servers[:i]
-    last = None
-    for server in servers:
-        try:
-            client = _AdminClient(bootstrap_servers=server, request_timeout_ms=timeout_ms,
-                                  bootstrap_timeout_ms=bootstrap_timeout_ms, client_id="kchaos-admin")
-        except KafkaError as exc:
-            last = exc
-            continue
-        _last_good[bootstrap] = server
-        return client
-    raise ClusterError(f"cannot reach Kafka at {bootstrap}: {type(last).__name__}")
+    return bootstrapped(bootstrap, functools.partial(_AdminClient, request_timeout_ms=timeout_ms,
+                                                     client_id="kchaos-admin"), bootstrap_timeout_ms)
 
 
 def retrying(call, seconds: float = 20.0):
@@ -183,12 +165,13 @@ def write_and_read(bootstrap: str, rf: int, timeout: float = 30) -> None:
         create_topic(client, HEALTH_TOPIC, 1, rf, {"min.insync.replicas": str(min(2, rf))})
         wait_topic_ready(client, HEALTH_TOPIC, timeout)
     marker = uuid.uuid4().hex.encode()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=10000)
+    producer = bootstrapped(bootstrap, functools.partial(KafkaProducer, acks="all", request_timeout_ms=10000))
     try:
         meta = producer.send(HEALTH_TOPIC, marker).get(timeout=timeout)
     finally:
         close_producer(producer, timeout=5)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=int(timeout * 1000))
+    consumer = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False,
+                                                         consumer_timeout_ms=int(timeout * 1000)))
     try:
         from kafka import TopicPartition
 

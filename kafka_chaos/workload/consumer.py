@@ -12,6 +12,7 @@ nothing new for `idle` seconds, or at the drain deadline written in that file.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 
@@ -19,6 +20,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from kafka_chaos import history
+from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped
 from kafka_chaos.errors import ClusterError
 from kafka_chaos.history import COMMIT, POLL, PROCESS
 from kafka_chaos.workload import DRAIN_FLAG, Worker
@@ -35,7 +37,9 @@ class Consumer(Worker):
         config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "max_poll_records": 100,
                   "auto_offset_reset": "earliest", "client_id": f"kchaos-consumer-{self.instance}",
                   **s["consumer_config"], "enable_auto_commit": timing == "auto"}
-        client = KafkaConsumer(s["topic"], bootstrap_servers=s["bootstrap"], group_id=s["group"], **config)
+        timeout_ms = config.pop("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS)
+        client = bootstrapped(s["bootstrap"], functools.partial(KafkaConsumer, s["topic"], group_id=s["group"], **config),
+                              timeout_ms)
         self.counters = {"polled": 0, "processed": 0, "commits": 0, "commit_errors": 0}
         idle_since = time.time()
         try:
@@ -115,8 +119,8 @@ def record_events(kind: int, records, t: float, worker: int = 0):
 def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout: float) -> int:
     """The audit: read every record of `topic` from the beginning up to today's log end, as LOG events.
     Runs after the workload, with no group, so it sees exactly what the log holds."""
-    client = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                           client_id="kchaos-audit", max_poll_records=5000)
+    client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
+                                                       client_id="kchaos-audit", max_poll_records=5000))
     try:
         parts = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or [])]
         if not parts:   # auditing nothing would turn every acknowledged record into a false loss

@@ -7,6 +7,7 @@ The producer id is the worker instance number: a producer restarted after a cras
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 
@@ -16,7 +17,7 @@ from kafka.errors import (KafkaError, KafkaTimeoutError, NotEnoughReplicasError,
                           OutOfOrderSequenceNumberError, RequestTimedOutError)
 
 from kafka_chaos import history
-from kafka_chaos.clients import close_producer
+from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
 from kafka_chaos.history import ACK, ERROR, SEND
 from kafka_chaos.workload import Worker
 
@@ -47,7 +48,9 @@ class Producer(Worker):
         # With acks=0 no broker answers; kafka-python still resolves futures with made-up offsets
         # (-1 + index in batch), so nothing may be recorded as acknowledged.
         self.acks0 = str(s["producer_config"].get("acks")) == "0"
-        client = KafkaProducer(bootstrap_servers=s["bootstrap"], **s["producer_config"])
+        config = dict(s["producer_config"])
+        timeout_ms = config.pop("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS)
+        client = bootstrapped(s["bootstrap"], functools.partial(KafkaProducer, **config), timeout_ms)
         start, seq = time.time(), 0
         try:
             while seq < total and time.time() < deadline and not self.stopping:

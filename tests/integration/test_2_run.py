@@ -17,6 +17,7 @@ from kafka_chaos import netfaults, runner, scenario
 from kafka_chaos.cluster import metadata
 from kafka_chaos.faults import LEDGER, TIMELINE, Ledger
 from kafka_chaos.history import read_timeline
+from kafka_chaos.workload import read_status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -183,3 +184,34 @@ def test_run_against_live_containers_it_did_not_start(healthy, tmp_path, monkeyp
     assert result.verdict.passed
     assert all(healthy.state(b) == "running" for b in (1, 2, 3)), "a live cluster is never taken down"
     assert "KC" not in netfaults.listing(names[2])
+
+
+RESTART_DURING_CUT = """
+name: restart-during-cut
+duration: 20s
+cluster: {compose: %s}
+topic: {name: chaos, partitions: 3, replication_factor: 3, config: {min.insync.replicas: "2"}}
+producer: {semantic: at-least-once, rate: 100}
+consumer: {mode: commit-after-process, process_time: 1ms}
+faults:
+  - {at: 2s, action: isolate-clients, target: broker(1), duration: 14s}
+  - {at: 2s, action: isolate-clients, target: broker(2), duration: 14s}
+  - {at: 3s, action: crash, target: producer, duration: 1s}
+  - {at: 3s, action: crash, target: consumer, duration: 1s}
+expect: {lost: 0, phantoms: 0}
+""" % (ROOT / "compose" / "kraft-3.yml")
+
+
+def test_workers_restarted_while_a_broker_is_cut_off_bootstrap_from_the_others(healthy, tmp_path, monkeypatch):
+    """kafka-python bootstraps from one random address and fails if clients cannot reach that broker
+    (here 2 of 3); the restarted workers must come up anyway: they try each address in turn."""
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "restart.yaml"
+    path.write_text(RESTART_DURING_CUT)
+    result = runner.run(scenario.load(path), runs_dir=tmp_path / "runs", keep_cluster=True)
+    timeline = read_timeline(result.run_dir)
+    restarts = [e for e in timeline if e["action"] == "restart-worker" and e["ok"]]
+    assert len(restarts) == 2 and len(applied(timeline, "isolate-clients")) == 2, timeline
+    status = read_status(result.run_dir)
+    assert status["producer-1"]["acked"] > 0 and status["consumer-1"]["processed"] > 0, status
+    assert result.verdict.counts["lost"] == 0 and result.verdict.passed

@@ -4,6 +4,7 @@ Faults are fired through the FaultEngine exactly as a run fires them; each test 
 effect and heal time (pytest -s shows them; the closing note of the fault-engine issue quotes them).
 """
 
+import functools
 import json
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from kafka_chaos import netfaults, scenario
-from kafka_chaos.clients import close_producer
+from kafka_chaos.clients import bootstrapped, close_producer
 from kafka_chaos.cluster import metadata
 from kafka_chaos.faults import FaultEngine
 from kafka_chaos.history import read_timeline
@@ -84,10 +85,14 @@ def wait_until(check, seconds, what):
     raise AssertionError(f"not within {seconds}s: {what} (last error: {error!r})")
 
 
+def faulted_producer(cluster, **config):
+    """A producer that bootstraps while a broker is faulted, as kchaos's own workers do."""
+    return bootstrapped(cluster.bootstrap, functools.partial(KafkaProducer, **config))
+
+
 def keep_writing(cluster, topic, seconds, acks=1):
     """Traffic so that followers have something to fetch (ISR shrinks only when they fall behind)."""
-    producer = KafkaProducer(bootstrap_servers=cluster.bootstrap, acks=acks, request_timeout_ms=5000,
-                             max_block_ms=15000, retries=0)
+    producer = faulted_producer(cluster, acks=acks, request_timeout_ms=5000, max_block_ms=15000, retries=0)
     end = time.time() + seconds
     try:
         while time.time() < end:
@@ -148,8 +153,8 @@ def test_split_minority_puts_the_active_controller_alone(healthy, topic, engine)
 def test_isolate_clients_fails_produce_but_keeps_isr_full(healthy, topic, engine):
     leader = next(s.leader for s in states(healthy, topic) if s.partition == 0)
     fire(engine, 2, "isolate-clients", f"broker({leader})")
-    producer = KafkaProducer(bootstrap_servers=healthy.bootstrap, acks="all", request_timeout_ms=3000,
-                             max_block_ms=3000, retries=0, delivery_timeout_ms=6000)
+    producer = faulted_producer(healthy, acks="all", request_timeout_ms=3000, max_block_ms=3000, retries=0,
+                                delivery_timeout_ms=6000)
     failed = 0
     for _ in range(3):
         try:
@@ -221,7 +226,7 @@ def test_loss_raises_tcp_retransmissions(healthy, topic, engine):
 
 
 def timed_writes(cluster, topic, leader_partition, kbytes):
-    producer = KafkaProducer(bootstrap_servers=cluster.bootstrap, acks="all", linger_ms=5)
+    producer = faulted_producer(cluster, acks="all", linger_ms=5)
     start = time.time()
     futures = [producer.send(topic, b"b" * 1000, partition=leader_partition) for _ in range(kbytes)]
     producer.flush(120)
