@@ -38,7 +38,7 @@ def main(sizes: list[int]) -> None:
         h = synthetic(n)
         events = sum(len(a) for a in h.values())
         start = time.perf_counter()
-        v = verify.verify(h, [], {"lost": 0}, t0=1000.0)
+        v = verify.verify(h, [], {"lost": 0}, audited=True, t0=1000.0)
         took = time.perf_counter() - start
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{n:>10} {events:>10} {took:>9.2f} {n / took:>12,.0f} {rss:>12.0f}  {v.counts['lost']:>4}  "

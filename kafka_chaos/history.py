@@ -8,16 +8,25 @@ Layout of a run directory (everything the verifier needs; it never talks to the 
     meta.json            run facts (physical topic name, start time, cluster bootstrap)
     timeline.jsonl       one JSON object per applied/healed fault (see faults.py)
     history/<role>-<n>.bin   events of one worker instance: producer-0, consumer-0, consumer-1, audit-0
+    audit.json           written only once the audit read every partition to its end: without it the
+                         log was not checked, and the verdict says so (unaudited, incomplete)
+    warnings.txt         what went wrong but did not stop the run (e.g. the drain timed out)
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
+import struct
 import threading
 from pathlib import Path
 
 import numpy as np
+
+from kafka_chaos.errors import KchaosError, UsageError
+from kafka_chaos.files import read_bounded
 
 # Event kinds.
 SEND = 1      # the producer is about to hand (pid, seq) to the client library
@@ -39,60 +48,108 @@ EVENT = np.dtype([
     ("kind", "u1"),
     ("worker", "u1"),      # worker instance number (producer-1 -> 1)
     ("flags", "u2"),
-    ("pid", "u4"),         # producer id carried in the record value (UNKNOWN_PID if unparseable)
-    ("seq", "i8"),         # sequence number carried in the record value (-1 if unparseable)
+    ("pid", "u4"),         # producer id carried in the record value (UNKNOWN_PID, FOREIGN_PID: see decode_value)
+    ("seq", "i8"),         # sequence number carried in the record value (-1 if there is none)
     ("partition", "i4"),
-    ("_pad", "i4"),
+    ("check", "u2"),       # CHECK in every event: a reader tells a misframed or foreign file from a history
+    ("stream", "u2"),      # reserved for runs with more than one topic (0 today)
     ("offset", "i8"),
     ("t", "f8"),           # wall-clock seconds (time.time()) when the event happened
 ])
 assert EVENT.itemsize == 40
+_PACK = struct.Struct("<BBHIqiHHqd")     # EVENT's layout, for one event without numpy (~5x faster)
+assert _PACK.size == EVENT.itemsize
+CHECK = 0x4B43
+KINDS = np.array(sorted(KIND_NAMES), dtype="u1")
+MAX_FILE = 8 << 30   # bytes of one history file the reader accepts (200M events)
 
 TIMELINE = "timeline.jsonl"
-UNKNOWN_PID = 0xFFFFFFFF
+UNKNOWN_PID = 0xFFFFFFFF   # a record of this run whose producer id or seq cannot be read
+FOREIGN_PID = 0xFFFFFFFE   # a record without this run's identity: another run's, or not kchaos's at all
 _VALUE_PREFIX = b"kc:"
+_ROLES = ("producer", "consumer", "audit")
+_FILE_RE = re.compile(r"^(producer|consumer|audit)-(\d{1,6})\.bin$")
 
 
-def encode_value(pid: int, seq: int, send_ms: int, size: int = 0) -> bytes:
-    """Record value: b"kc:<pid>:<seq>:<send ms>:" padded with '.' to `size` bytes."""
-    head = b"kc:%d:%d:%d:" % (pid, seq, send_ms)
+class HistoryError(KchaosError):
+    """A history file cannot be written (exit 3: the run's record is incomplete)."""
+
+
+def new_run_id() -> str:
+    """A run identity (16 hex digits) every record of the run carries, so no other run's record passes as ours."""
+    return secrets.token_hex(8)
+
+
+def encode_value(run_id: str, pid: int, seq: int, send_ms: int, size: int = 0) -> bytes:
+    """Record value: b"kc:<run id>:<pid>:<seq>:<send ms>:" padded with '.' to `size` bytes."""
+    head = b"kc:%s:%d:%d:%d:" % (run_id.encode(), pid, seq, send_ms)
     return head + b"." * max(0, size - len(head))
 
 
-def decode_value(value: bytes | None) -> tuple[int, int]:
-    """(pid, seq) of a record value written by encode_value; (UNKNOWN_PID, -1) for anything else."""
-    if not value or not value.startswith(_VALUE_PREFIX):
-        return UNKNOWN_PID, -1
-    parts = value.split(b":", 4)
+def decode_value(value: bytes | None, run_id: str) -> tuple[int, int]:
+    """(pid, seq) of a record of run `run_id`; (UNKNOWN_PID, -1) for a value with our identity whose ids
+    do not parse; (FOREIGN_PID, -1) for anything else (another run's record, or not kchaos's)."""
+    prefix = b"kc:%s:" % run_id.encode()
+    if not value or not value.startswith(prefix):
+        return FOREIGN_PID, -1
+    parts = value[len(prefix):].split(b":", 2)
     try:
-        return int(parts[1]), int(parts[2])
+        pid, seq = int(parts[0]), int(parts[1])
     except (IndexError, ValueError):
         return UNKNOWN_PID, -1
+    if not (0 <= pid < FOREIGN_PID and 0 <= seq < 1 << 40):
+        return UNKNOWN_PID, -1
+    return pid, seq
 
 
 class HistoryWriter:
-    """Appends events of one worker instance to its own file; thread-safe."""
+    """Appends events of one worker instance to its own file; thread-safe.
+
+    A write that fails (disk full) truncates the file back to its last whole event and raises
+    HistoryError; `failed` then stays set so the worker's main loop can stop: no later event may land
+    behind a torn one, and a history with holes must not look complete."""
 
     def __init__(self, path: Path, worker: int = 0):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.worker = worker
+        self.failed: str | None = None
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._size = os.fstat(self._fd).st_size
         self._lock = threading.Lock()
-        self._one = np.zeros(1, dtype=EVENT)
 
     def append(self, kind: int, pid: int, seq: int, t: float,
                partition: int = -1, offset: int = -1, flags: int = 0) -> None:
-        with self._lock:
-            e = self._one[0]
-            e["kind"], e["worker"], e["flags"], e["pid"], e["seq"] = kind, self.worker, flags, pid, seq
-            e["partition"], e["offset"], e["t"] = partition, offset, t
-            os.write(self._fd, self._one.tobytes())
+        self._write(_PACK.pack(kind, self.worker, flags, pid, seq, partition, CHECK, 0, offset, t))
 
     def append_many(self, events: np.ndarray) -> None:
         """Write a prepared EVENT array in one system call."""
+        self._write(events.tobytes())
+
+    def _write(self, data: bytes) -> None:
         with self._lock:
-            os.write(self._fd, events.tobytes())
+            if self.failed:
+                raise HistoryError(self.failed)
+            view, done = memoryview(data), 0
+            try:
+                while done < len(data):
+                    n = os.write(self._fd, view[done:])
+                    if n <= 0:
+                        raise OSError("write returned 0")
+                    done += n
+            except OSError as exc:
+                self.failed = f"{self.path}: cannot write the history ({exc.strerror or exc})"
+                try:
+                    os.ftruncate(self._fd, self._size)   # drop the torn event: later readers stay framed
+                except OSError:
+                    pass
+                raise HistoryError(self.failed) from None
+            self._size += len(data)
+
+    def check(self) -> None:
+        """Raise HistoryError if any write failed (also one made on another thread, e.g. an ack callback)."""
+        if self.failed:
+            raise HistoryError(self.failed)
 
     def close(self) -> None:
         os.close(self._fd)
@@ -105,39 +162,52 @@ def events(kind: int, pids, seqs, t, partitions=-1, offsets=-1, worker: int = 0,
     out["kind"], out["worker"], out["flags"] = kind, worker, flags
     out["pid"], out["seq"], out["t"] = pids, seqs, t
     out["partition"], out["offset"] = partitions, offsets
+    out["check"] = CHECK
     return out
 
 
 def read_file(path: Path) -> np.ndarray:
-    """Events of one file; a torn last event (worker killed mid-write) is dropped."""
-    raw = path.read_bytes()
+    """Events of one file; a torn last event (worker killed mid-write) is dropped. A file that is not a
+    regular file, is too large, or holds anything but whole kchaos events (misframed by a torn write in
+    the middle, or not a history at all) is refused with the first bad event named."""
+    raw = read_bounded(path, MAX_FILE, "history file")
     usable = len(raw) - len(raw) % EVENT.itemsize
-    return np.frombuffer(raw[:usable], dtype=EVENT)
+    ev = np.frombuffer(raw, dtype=EVENT, count=usable // EVENT.itemsize)
+    bad = np.flatnonzero((ev["check"] != CHECK) | ~np.isin(ev["kind"], KINDS))
+    if len(bad):
+        i = int(bad[0])
+        raise UsageError(f"{path}: event {i} (byte {i * EVENT.itemsize}) is not a kchaos event: the file is "
+                           "corrupt, misframed by a torn write, or not a history of this kchaos version")
+    return ev
 
 
 def read_dir(history_dir: Path) -> dict[str, np.ndarray]:
-    """All events of a run, keyed by role ("producer", "consumer", "audit"), files concatenated."""
+    """All events of a run, keyed by role ("producer", "consumer", "audit"), files concatenated; a file
+    whose name is not <role>-<n>.bin is refused rather than ignored."""
     by_role: dict[str, list[np.ndarray]] = {}
-    for path in sorted(history_dir.glob("*.bin")):
-        role = path.stem.rsplit("-", 1)[0]
-        by_role.setdefault(role, []).append(read_file(path))
+    for path in sorted(history_dir.iterdir()):
+        m = _FILE_RE.match(path.name)
+        if not m:
+            raise UsageError(f"{path}: not a history file name (expected producer-N.bin, consumer-N.bin "
+                               "or audit-N.bin)")
+        by_role.setdefault(m.group(1), []).append(read_file(path))
     return {role: np.concatenate(parts) for role, parts in by_role.items()}
 
 
-def select(ev: np.ndarray, kind: int) -> np.ndarray:
-    return ev[ev["kind"] == kind]
+MAX_TIMELINE = 64 << 20
 
 
 def read_timeline(run_dir: Path) -> list[dict]:
-    """Timeline entries of a run; a torn last line (the run was killed mid-write) is skipped."""
+    """Timeline entries of a run; a torn last line (the run was killed mid-write) is skipped, and so is
+    any line that is not a JSON object. The file must be a regular file of at most MAX_TIMELINE bytes."""
     path = Path(run_dir) / TIMELINE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return []
     out = []
-    for line in path.read_text().splitlines():
+    for line in read_bounded(path, MAX_TIMELINE, "timeline").decode("utf-8", "replace").splitlines():
         try:
             entry = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(entry, dict):
             out.append(entry)

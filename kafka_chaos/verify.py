@@ -1,29 +1,38 @@
 """Reconcile a run's recorded history into a Verdict: what was lost, duplicated, reordered or made up.
 
 A pure function over arrays (the verifier never talks to the cluster): every count is a sort, a
-distinct or a binary-search membership over whole columns, so 1M records (5M events) reconcile in
-about 2 s on one core; Python loops run only over the evidence emitted (`max_evidence` per type).
+distinct or a binary-search membership over whole columns; Python loops run only over the evidence
+emitted (`max_evidence` per type) and over the records out of order (reordering).
+
+What the log holds is known only from the final audit (a full read of every partition after the
+workload, `audit.json` marks it complete): polls and acknowledgements say where a record *was*, and a
+truncation after a leader change can replace it. So loss from the log, log duplicates and reordering
+are judged on the audit alone; without a complete audit the acknowledged, unprocessed records are
+`unaudited` and the verdict is incomplete, never PASSED.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from kafka_chaos import history
+from kafka_chaos import files, history
+from kafka_chaos.counts import COUNT_NAMES, RESERVED
 from kafka_chaos.errors import UsageError
 
-COUNT_NAMES = ("sent", "acked", "errors", "consumed", "lost", "lost_in_log", "lost_from_log",
-               "unacked_present", "unacked_missing", "duplicates", "log_duplicates", "reprocessed",
-               "reordered", "phantoms", "aborted_reads", "torn_transactions")
-EVIDENCE_TYPES = ("lost", "log_duplicate", "reprocessed", "reordered", "phantom")
+EVIDENCE_TYPES = ("lost", "unread", "unaudited", "log_duplicate", "reprocessed", "reordered",
+                  "inconsistent_offset", "phantom", "foreign")
+AUDIT = "audit.json"
+WARNINGS = "warnings.txt"
+MAX_JSON = 16 << 20   # bytes of scenario.json, meta.json, audit.json the verifier reads at most
 
 # A record's key is (compact pid code << _SEQ_BITS) | seq: one int64 that sorts by pid, then seq.
 _SEQ_BITS = 40
 _SEQ_MASK = (1 << _SEQ_BITS) - 1
+_FOREIGN_ID, _UNPARSED_ID = -2, -1   # identities of records without a key, for inconsistent offsets
 
 
 @dataclass(frozen=True)
@@ -31,18 +40,24 @@ class Verdict:
     counts: dict[str, int]      # every COUNT_NAMES key
     anomalies: list[dict]       # evidence ranges, sorted by t
     violations: list[dict]      # [{"count": "lost", "value": 12, "bound": 0}]
-    passed: bool                # no violations
+    passed: bool                # complete and no violations
+    complete: bool = True       # every count was measured (producer history, full audit, consumer reached the end)
+    incomplete: list[str] = field(default_factory=list)   # why not, one sentence each
+    warnings: list[str] = field(default_factory=list)     # from the run (e.g. the drain timed out)
 
     def to_dict(self) -> dict:
-        return {"passed": self.passed, "counts": dict(self.counts),
+        return {"passed": self.passed, "complete": self.complete, "incomplete": list(self.incomplete),
+                "warnings": list(self.warnings), "counts": dict(self.counts),
                 "violations": [dict(v) for v in self.violations],
                 "anomalies": [dict(a) for a in self.anomalies]}
 
 
 def check_expect(counts: dict[str, int], expect: dict[str, int | None]) -> list[dict]:
-    """Violations of `expect` (count name -> upper bound, None = any value); unknown names raise ValueError."""
+    """Violations of `expect` (count name -> upper bound, None = any value); a name no run measures raises ValueError."""
     violations = []
     for name, bound in expect.items():
+        if name in RESERVED:
+            raise ValueError(f"expect: {name} is not measured yet ({RESERVED[name]})")
         if name not in COUNT_NAMES:
             raise ValueError(f"expect: unknown count {name!r} (known: {', '.join(COUNT_NAMES)})")
         if bound is None:
@@ -54,38 +69,71 @@ def check_expect(counts: dict[str, int], expect: dict[str, int | None]) -> list[
     return violations
 
 
+def read_json(path: Path, what: str, required: bool = False) -> dict:
+    """A JSON object from a run directory (bounded, regular file); {} when absent and not required."""
+    path = Path(path)
+    if not required and not path.exists() and not path.is_symlink():
+        return {}
+    data = files.read_json(path, MAX_JSON, what)
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: {what} must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+def audit_complete(run_dir: Path) -> bool:
+    """Did the run's audit read every partition to its end? (audit.json is written only then)."""
+    return read_json(Path(run_dir) / AUDIT, "audit record").get("complete") is True
+
+
+def read_warnings(run_dir: Path) -> list[str]:
+    path = Path(run_dir) / WARNINGS
+    if not path.exists() and not path.is_symlink():
+        return []
+    text = files.read_bounded(path, 1 << 20, "warnings file").decode("utf-8", "replace")
+    return [line for line in text.splitlines() if line.strip()]
+
+
 def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
-    """Verdict of a run directory: history/, timeline.jsonl, scenario.json's "expect", meta.json's "t0"."""
+    """Verdict of a run directory: history/, audit.json, timeline.jsonl, warnings.txt, scenario.json's
+    "expect" and meta.json's "t0"."""
     run_dir = Path(run_dir)
-    if not (run_dir / "history").is_dir():
+    if not (run_dir / "history").is_dir() or (run_dir / "history").is_symlink():
         raise UsageError(f"{run_dir}: not a kchaos run directory (no history/)")
+    scenario_path = run_dir / "scenario.json"
+    expect = read_json(scenario_path, "scenario", required=True).get("expect") or {}
+    if not isinstance(expect, dict):
+        raise UsageError(f"{scenario_path}: expect must be a mapping of count name to bound")
+    meta_path = run_dir / "meta.json"
+    t0 = read_json(meta_path, "run facts").get("t0")
+    if t0 is not None and (isinstance(t0, bool) or not isinstance(t0, (int, float)) or not np.isfinite(t0)):
+        raise UsageError(f"{meta_path}: t0 must be a number of seconds, not {t0!r}")
     histories = history.read_dir(run_dir / "history")
     timeline = history.read_timeline(run_dir)
-    expect = _read_json(run_dir / "scenario.json").get("expect") or {}
-    if not isinstance(expect, dict):
-        raise UsageError(f"{run_dir / 'scenario.json'}: expect must be a mapping of count name to bound")
-    t0 = _read_json(run_dir / "meta.json").get("t0")
     if t0 is None:  # meta.json lost: measure from the first recorded event
         ts = [h["t"].min() for h in histories.values() if len(h)]
         t0 = float(min(ts)) if ts else 0.0
     try:
-        return verify(histories, timeline, expect, t0=float(t0), max_evidence=max_evidence)
+        return verify(histories, timeline, expect, audited=audit_complete(run_dir), t0=float(t0),
+                      max_evidence=max_evidence, warnings=read_warnings(run_dir))
     except ValueError as e:
-        raise UsageError(f"{run_dir / 'scenario.json'}: {e}") from None
+        raise UsageError(f"{scenario_path}: {e}") from None
 
 
-def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[str, int | None],
-           t0: float = 0.0, max_evidence: int = 200) -> Verdict:
-    """Reconcile all events (any role) against `expect`; times in evidence are seconds since t0."""
+def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[str, int | None], *,
+           audited: bool, t0: float = 0.0, max_evidence: int = 200, warnings: list[str] = ()) -> Verdict:
+    """Reconcile all events (any role) against `expect`; times in evidence are seconds since t0.
+    `audited`: the LOG events are a complete read of the log (without it they are not used at all)."""
     parts = [h for h in histories.values() if len(h)]
     ev = np.concatenate(parts) if parts else np.zeros(0, dtype=history.EVENT)
-    r = _Reconciler(ev)
+    if not audited:
+        ev = ev[ev["kind"] != history.LOG]   # a partial audit proves presence only; absence is unknown
+    r = _Reconciler(ev, audited)
     counts = {name: 0 for name in COUNT_NAMES}
     counts.update(r.counts)
     faults = _faults(timeline)
     anomalies = []
     for kind in EVIDENCE_TYPES:
-        found = [a for cols in r.evidence[kind] for a in _runs(kind, *cols)]
+        found = [a for cols in r.evidence.get(kind, []) for a in _runs(kind, *cols)]
         found.sort(key=lambda a: a["t"])
         anomalies.extend(found[:max_evidence])
     for a in anomalies:
@@ -93,21 +141,42 @@ def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[
         a["t"] = round(a["t"] - t0, 3)
     anomalies.sort(key=lambda a: a["t"])
     violations = check_expect(counts, expect)
-    return Verdict(counts=counts, anomalies=anomalies, violations=violations, passed=not violations)
+    incomplete = _incomplete(counts, audited)
+    return Verdict(counts=counts, anomalies=anomalies, violations=violations,
+                   passed=not violations and not incomplete, complete=not incomplete,
+                   incomplete=incomplete, warnings=list(warnings))
+
+
+def _incomplete(counts: dict[str, int], audited: bool) -> list[str]:
+    """Why some counts could not be measured: a verdict on data nobody checked is never PASSED."""
+    out = []
+    if not counts["sent"]:
+        out.append("no producer history: no record was sent, so nothing was checked")
+    if not audited:
+        out.append(f"no complete audit of the log (no {AUDIT}): {counts['unaudited']} acknowledged, unprocessed "
+                   "records are unaudited, and loss from the log, log duplicates and reordering were not checked")
+    if counts["unread"]:
+        out.append(f"the consumer never reached {counts['unread']} acknowledged records that are in the log "
+                   "(it stopped before their offsets; raise drain_timeout?): they are unread, not judged")
+    return out
 
 
 class _Reconciler:
     """Computes `counts` and the per-record columns of `evidence` over one concatenated event array."""
 
-    def __init__(self, ev: np.ndarray):
+    def __init__(self, ev: np.ndarray, audited: bool):
         self._groups = self._roster = np.zeros(0, dtype=np.int64)
         kind, t = ev["kind"], ev["t"]
         part, off = ev["partition"].astype(np.int64), ev["offset"]
-        seq = ev["seq"]
-        known = (ev["pid"] != history.UNKNOWN_PID) & (seq >= 0) & (seq <= _SEQ_MASK)
-        self.pids, code = _codes(np.where(known, ev["pid"], np.uint32(0)))
+        pid, seq = ev["pid"], ev["seq"]
+        foreign = pid == history.FOREIGN_PID
+        unparsed = pid == history.UNKNOWN_PID
+        known = ~foreign & ~unparsed & (seq >= 0) & (seq <= _SEQ_MASK)
+        unparsed |= ~foreign & ~known
+        self.pids, code = _codes(np.where(known, pid, np.uint32(0)))
         key = np.where(known, (code << _SEQ_BITS) | (seq & _SEQ_MASK), -1)
         is_ = {k: kind == k for k in history.KIND_NAMES}
+        placed = off >= 0
 
         m = known & is_[history.SEND]
         sent, (sent_t,) = _first(key[m], (t[m],), t[m])
@@ -115,42 +184,64 @@ class _Reconciler:
         acked, (ack_t, ack_part, ack_off) = _first(key[m], (t[m],), t[m], part[m], off[m])
         errored = _distinct(key[known & is_[history.ERROR]])
         processed = _distinct(key[known & is_[history.PROCESS]])
-        m = known & (is_[history.LOG] | is_[history.POLL]) & (off >= 0)
-        in_log, (log_part, log_off) = _first(key[m], (off[m],), part[m], off[m])
+        m = known & is_[history.LOG] & placed
+        in_log, (log_part, log_off) = _first(key[m], (part[m], off[m]), part[m], off[m])   # lowest offset
 
-        # lost: acked, never processed; the log (audit or poll) tells a consumer loss from a broker loss
-        lost = acked[~_member(acked, processed)]
-        li = np.searchsorted(acked, lost)
-        lost_seen = _member(lost, in_log)
-        lost_t = _lookup(sent, sent_t, lost, default=ack_t[li])
+        # evidence runs group records by every position known for them, acknowledged ones included
+        m = known & (is_[history.ACK] | is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & placed
+        self._set_roster(key[m], part[m], off[m])
+        send_time = _SendTime(sent, sent_t, acked, ack_t)
+
+        # lost: acked, then absent from the audit (processed or not), or present and never processed
+        ai = np.flatnonzero(~_member(acked, processed))
+        unprocessed = acked[ai]
+        if audited:
+            gone = ~_member(acked, in_log)
+            stays = unprocessed[_member(unprocessed, in_log)]
+            si = np.searchsorted(in_log, stays)
+            done = is_[history.PROCESS] & placed
+            reach = _Reach(part[done], off[done], part[is_[history.COMMIT] & placed], off[is_[history.COMMIT] & placed])
+            beyond = log_off[si] >= reach.of(log_part[si])
+            skipped, unread = ~beyond, beyond
+            audit_rows = known & is_[history.LOG] & placed
+            dups = self._log_duplicates(key[audit_rows], part[audit_rows], off[audit_rows], send_time)
+            reordered = self._reordered(key[audit_rows], part[audit_rows], off[audit_rows], send_time)
+        else:
+            gone = np.zeros(len(acked), dtype=bool)
+            stays = si = np.zeros(0, dtype=np.int64)
+            skipped = unread = np.zeros(0, dtype=bool)
+            dups = reordered = (0, self._cols([], -1, -1, 0.0))
+        ui = ai if not audited else ai[:0]      # without an audit, unprocessed means unknown, not lost
+        unaudited = acked[ui]
+        gk = acked[gone]
         unacked = sent[~_member(sent, acked)]
         present = _member(unacked, in_log) | _member(unacked, processed)
+        missing = int((~present).sum()) if audited else 0   # absent from the log: only an audit can say
+        reprocessed = self._reprocessed(key, part, off, t, known & is_[history.PROCESS] & placed)
+        seen = (is_[history.ACK] | is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & placed
+        inconsistent = self._inconsistent(np.where(foreign, _FOREIGN_ID, key), part, off, t, seen)
+        in_topic = (is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & placed
+        foreigners = self._foreign(part, off, t, in_topic & foreign)
+        phantoms = self._phantoms(key, known, unparsed, part, off, t, in_topic & ~is_[history.POLL], sent)
 
-        # evidence runs group records by every position known for them, acknowledged ones included ...
-        m = known & (is_[history.ACK] | is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & (off >= 0)
-        self._set_roster(key[m], part[m], off[m])
-        # ... but copies and order are properties of the log: an acked offset that the log no longer
-        # holds (truncated after a leader change) is neither a copy nor a place in the order
-        m = known & (is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & (off >= 0)
-        dups, reordered = self._positions(key[m], part[m], off[m], sent, sent_t, acked, ack_t)
-        reprocessed = self._reprocessed(ev, key, is_[history.PROCESS] & (off >= 0))
-        phantoms = self._phantoms(ev, key, known, is_, sent)
-
-        lk, lp = lost[lost_seen], np.searchsorted(in_log, lost[lost_seen])
         self.evidence = {
-            "lost": [self._cols(lk, log_part[lp], log_off[lp], lost_t[lost_seen], where="in_log"),
-                     self._cols(lost[~lost_seen], ack_part[li][~lost_seen], -1, lost_t[~lost_seen],
-                                where="from_log")],
-            "log_duplicate": [dups[1]], "reprocessed": [reprocessed[1]],
-            "reordered": [reordered[1]], "phantom": [phantoms[1]],
+            "lost": [self._cols(gk, ack_part[gone], ack_off[gone], send_time.of(gk), where="from_log"),
+                     self._cols(stays[skipped], log_part[si][skipped], log_off[si][skipped],
+                                send_time.of(stays[skipped]), where="in_log")],
+            "unread": [self._cols(stays[unread], log_part[si][unread], log_off[si][unread],
+                                  send_time.of(stays[unread]))],
+            "unaudited": [self._cols(unaudited, ack_part[ui], ack_off[ui], send_time.of(unaudited))],
+            "log_duplicate": [dups[1]], "reprocessed": [reprocessed[1]], "reordered": [reordered[1]],
+            "inconsistent_offset": [inconsistent[1]], "phantom": [phantoms[1]], "foreign": [foreigners[1]],
         }
         self.counts = {
             "sent": len(sent), "acked": len(acked), "errors": int((~_member(errored, acked)).sum()),
-            "consumed": len(processed), "lost": len(lost), "lost_in_log": int(lost_seen.sum()),
-            "lost_from_log": int((~lost_seen).sum()), "unacked_present": int(present.sum()),
-            "unacked_missing": int((~present).sum()), "log_duplicates": dups[0],
-            "reprocessed": reprocessed[0], "duplicates": dups[0] + reprocessed[0],
-            "reordered": reordered[0], "phantoms": phantoms[0],
+            "consumed": len(processed), "lost": int(gone.sum() + skipped.sum()),
+            "lost_from_log": int(gone.sum()), "lost_in_log": int(skipped.sum()), "unread": int(unread.sum()),
+            "unaudited": len(unaudited), "unacked_present": int(present.sum()),
+            "unacked_missing": missing, "log_duplicates": dups[0],
+            "reprocessed": reprocessed[0], "duplicates": dups[0] + reprocessed[0], "reordered": reordered[0],
+            "inconsistent_offsets": inconsistent[0], "phantoms": phantoms[0], "foreign": foreigners[0],
         }
 
     @staticmethod
@@ -170,55 +261,77 @@ class _Reconciler:
         self._groups, g = _codes(_group(k2, p2))
         self._roster = np.sort((g << _SEQ_BITS) | (k2 & _SEQ_MASK))
 
-    def _positions(self, key, part, off, sent, sent_t, acked, ack_t):
-        """(log_duplicates, evidence), (reordered, evidence) from distinct (record, partition, offset)."""
-        (key, part, off), (k2, p2, f2) = self._distinct_positions(key, part, off)
-        _, g = _codes(_group(k2, p2))
-
-        # log duplicates: a record's copies, first and second by offset
+    def _log_duplicates(self, key, part, off, send_time):
+        """A record at more than one offset of the audited log: each copy past the first, and evidence."""
+        (key, part, off), _ = self._distinct_positions(key, part, off)
         o = np.lexsort((part, off, key))
         key, part, off = key[o], part[o], off[o]
         starts = np.flatnonzero(_changes(key))
         d = starts[np.diff(np.r_[starts, len(key)]) > 1]
         dk = key[d]
-        dup_t = _lookup(sent, sent_t, dk, default=_lookup(acked, ack_t, dk, default=0.0))
-        dups = (len(key) - len(starts), self._cols(dk, part[d], off[d], dup_t, copy_offsets=off[d + 1]))
+        return len(key) - len(starts), self._cols(dk, part[d], off[d], send_time.of(dk), copy_offsets=off[d + 1])
 
-        # reordered: walk each (pid, partition) by first offset; one array-wide running max of seq works
-        # per group because the group number sits above the seq bits
+    def _reordered(self, key, part, off, send_time):
+        """Per producer and partition, walking the audited log by each record's first offset: the fewest
+        records to remove so that seqs rise (n minus the longest increasing subsequence). The count does
+        not depend on direction: one record ahead of ten and one behind ten both count 1."""
+        _, (k2, p2, f2) = self._distinct_positions(key, part, off)
+        _, g = _codes(_group(k2, p2))
         o = np.lexsort((f2, g))
-        val = (g[o] << _SEQ_BITS) | (k2[o] & _SEQ_MASK)
-        prior = np.r_[np.int64(-1), np.maximum.accumulate(val)[:-1]] if len(val) else val
-        late = o[val < prior]
-        rk = k2[late]
-        r_t = _lookup(sent, sent_t, rk, default=_lookup(acked, ack_t, rk, default=0.0))
-        return dups, (len(late), self._cols(rk, p2[late], f2[late], r_t))
+        val = (g[o] << _SEQ_BITS) | (k2[o] & _SEQ_MASK)   # group above the seq bits: one array-wide pass
+        if not len(val):
+            return 0, self._cols([], -1, -1, 0.0)
+        before = np.r_[np.int64(-1), np.maximum.accumulate(val)[:-1]]
+        after = np.r_[np.minimum.accumulate(val[::-1])[::-1][1:], np.int64(np.iinfo(np.int64).max)]
+        # a record above all before it and below all after it is in every longest increasing
+        # subsequence's company: only the others need the (Python) patience sort
+        doubtful = np.flatnonzero(~((val > before) & (val < after)))
+        removed = o[doubtful[~_increasing_members(val[doubtful])]] if len(doubtful) else doubtful
+        rk = k2[removed]
+        return len(removed), self._cols(rk, p2[removed], f2[removed], send_time.of(rk))
 
-    def _reprocessed(self, ev, key, m):
-        """Same (partition, offset) processed more than once; t is the first re-processing."""
-        part, off, t = ev["partition"][m].astype(np.int64), ev["offset"][m], ev["t"][m]
-        o = np.lexsort((t, off, part))
-        part, off, t, k = part[o], off[o], t[o], key[m][o]
-        starts = np.flatnonzero(_changes(part, off))
-        n = np.diff(np.r_[starts, len(part)])
-        r = starts[n > 1]
-        return (len(part) - len(starts), self._cols(k[r], part[r], off[r], t[r + 1]))
+    def _reprocessed(self, key, part, off, t, m):
+        """The same record at the same offset processed more than once; t is the first re-processing.
+        (Keyed by record and offset: a different record at a reused offset is not a re-delivery.)"""
+        key, part, off, t = key[m], part[m], off[m], t[m]
+        o = np.lexsort((t, off, part, key))
+        key, part, off, t = key[o], part[o], off[o], t[o]
+        starts = np.flatnonzero(_changes(key, part, off))
+        r = starts[np.diff(np.r_[starts, len(key)]) > 1]
+        return len(key) - len(starts), self._cols(key[r], part[r], off[r], t[r + 1])
 
-    def _phantoms(self, ev, key, known, is_, sent):
-        """Processed or in the log, never sent; unparseable records are counted per position."""
-        part, off, t = ev["partition"].astype(np.int64), ev["offset"], ev["t"]
-        is_log = is_[history.LOG].astype(np.int8)
-        pl = (is_[history.PROCESS] | is_[history.LOG]) & (off >= 0)
-        m = np.flatnonzero(pl & known)
-        m = m[~_member(key[m], sent)]
-        # prefer the earliest PROCESS (when the application saw it) over the audit's LOG event
-        kk, (pp, oo, tt) = _first(key[m], (t[m], is_log[m]), part[m], off[m], t[m])
-        m = pl & ~known
-        pos = (part[m] << _SEQ_BITS) | off[m]
-        upos, (up, uo, ut) = _first(pos, (t[m], is_log[m]), part[m], off[m], t[m])
-        cols = self._cols(np.r_[kk, np.full(len(upos), -1, np.int64)], np.r_[pp, up], np.r_[oo, uo],
-                          np.r_[tt, ut])
-        return len(kk) + len(upos), cols
+    def _inconsistent(self, ident, part, off, t, m):
+        """Offsets that held different records during the run (acknowledged or polled as one record, read by
+        the audit as another): the sign of a truncation. Evidence names the record seen there first."""
+        ident, part, off, t = ident[m], part[m], off[m], t[m]
+        o = np.lexsort((ident, off, part))
+        starts = np.flatnonzero(_changes(part[o], off[o]))
+        kinds = np.add.reduceat(_changes(part[o], off[o], ident[o]).astype(np.int64), starts) if len(starts) else starts
+        bad = (part[o][starts[kinds > 1]] << _SEQ_BITS) | off[o][starts[kinds > 1]]
+        pos, (first, first_t) = _first((part << _SEQ_BITS) | off, (t,), ident, t)
+        hit = _member(pos, bad)
+        keys = np.maximum(first[hit], -1)   # a foreign record shows as an unparseable one
+        return len(bad), self._cols(keys, pos[hit] >> _SEQ_BITS, pos[hit] & _SEQ_MASK, first_t[hit])
+
+    @staticmethod
+    def _first_at(part, off, t, m):
+        """Distinct (partition, offset) among rows `m`, each with its earliest time."""
+        pos, (pp, oo, tt) = _first((part[m] << _SEQ_BITS) | off[m], (t[m],), part[m], off[m], t[m])
+        return pp, oo, tt
+
+    def _foreign(self, part, off, t, m):
+        """Offsets holding records of another run or tool: counted apart, never as ours."""
+        pp, oo, tt = self._first_at(part, off, t, m)
+        return len(pp), self._cols(np.full(len(pp), -1, np.int64), pp, oo, tt)
+
+    def _phantoms(self, key, known, unparsed, part, off, t, m, sent):
+        """This run's records processed or in the audited log, never sent; unparseable ones per position."""
+        rows = np.flatnonzero(m & known)
+        rows = rows[~_member(key[rows], sent)]
+        kk, (pp, oo, tt) = _first(key[rows], (t[rows],), part[rows], off[rows], t[rows])
+        up, uo, ut = self._first_at(part, off, t, m & unparsed)
+        cols = self._cols(np.r_[kk, np.full(len(up), -1, np.int64)], np.r_[pp, up], np.r_[oo, uo], np.r_[tt, ut])
+        return len(kk) + len(up), cols
 
     def _cols(self, keys, part, off, t, **extra):
         """Per-record columns for _runs: pid, seq (-1 unparseable), partition, offset (-1 none), t, extras."""
@@ -236,6 +349,56 @@ class _Reconciler:
         # unparseable records run along offsets; a record missing from the roster stands alone
         ordinal = np.where(hit, rank, np.where(unknown, off, -2 * np.arange(n) - 2))
         return (pid.astype(np.int64), seq, ordinal, part, off, t, extra)
+
+
+class _SendTime:
+    """When a record was sent (its ack time where the SEND is missing): the time evidence is shown at."""
+
+    def __init__(self, sent, sent_t, acked, ack_t):
+        self.sent, self.sent_t, self.acked, self.ack_t = sent, sent_t, acked, ack_t
+
+    def of(self, keys: np.ndarray) -> np.ndarray:
+        keys = np.asarray(keys, dtype=np.int64)
+        return _lookup(self.sent, self.sent_t, keys, default=_lookup(self.acked, self.ack_t, keys, default=0.0))
+
+
+class _Reach:
+    """How far the application's group got in each partition: past the highest offset it processed, or its
+    highest commit (the audit records the group's final committed offsets too, for auto-commit). An
+    unprocessed record below is skipped for good (the group will not deliver it again); at or above, the
+    group simply never got there (polled, not processed, not committed: a restart would deliver it)."""
+
+    def __init__(self, done_part, done_off, commit_part, commit_off):
+        part = np.r_[done_part, commit_part]
+        ends = np.r_[done_off + 1, commit_off]
+        o = np.lexsort((-ends, part))
+        head = _changes(part[o])
+        self.parts, self.ends = part[o][head], ends[o][head]
+
+    def of(self, part: np.ndarray) -> np.ndarray:
+        if not len(self.parts):
+            return np.zeros(len(part), dtype=np.int64)
+        i = np.minimum(np.searchsorted(self.parts, part), len(self.parts) - 1)
+        return np.where(self.parts[i] == part, self.ends[i], 0)
+
+
+def _increasing_members(vals: np.ndarray) -> np.ndarray:
+    """Which elements of `vals` (distinct) form one longest strictly increasing subsequence (patience sort)."""
+    tails, tail_at, parent = [], [], [-1] * len(vals)
+    for i, v in enumerate(vals.tolist()):
+        j = bisect.bisect_left(tails, v)
+        parent[i] = tail_at[j - 1] if j else -1
+        if j == len(tails):
+            tails.append(v)
+            tail_at.append(i)
+        else:
+            tails[j], tail_at[j] = v, i
+    keep = np.zeros(len(vals), dtype=bool)
+    i = tail_at[-1] if tail_at else -1
+    while i >= 0:
+        keep[i] = True
+        i = parent[i]
+    return keep
 
 
 def _runs(kind: str, pid, seq, ordinal, part, off, t, extra: dict) -> list[dict]:
@@ -322,7 +485,8 @@ def _faults(timeline: list[dict]) -> tuple[np.ndarray, list[dict]]:
     applied = []
     for e in timeline:
         at = e.get("t_applied", e.get("t_scheduled"))
-        if e.get("event") == "apply" and e.get("ok", True) is not False and at is not None:
+        number = isinstance(at, (int, float)) and not isinstance(at, bool) and np.isfinite(at)
+        if e.get("event") == "apply" and e.get("ok", True) is not False and number:
             applied.append((float(at), e))
     applied.sort(key=lambda p: p[0])
     return np.array([a for a, _ in applied], dtype=np.float64), [e for _, e in applied]
@@ -343,11 +507,3 @@ def _near_fault(faults: tuple[np.ndarray, list[dict]], t: float, t0: float) -> s
     return f"{what} at +{at - t0:.1f}s (record sent {abs(t - at):.1f}s {'after' if t >= at else 'before'} it)"
 
 
-def _read_json(path: Path) -> dict:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
-    return data if isinstance(data, dict) else {}

@@ -8,88 +8,96 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from kafka_chaos.history import read_timeline
-from kafka_chaos.verify import Verdict
+from rich.markup import escape
 
-# Counts shown in the verdict table, in order, with what they mean.
-SHOWN = [
-    ("sent", "records handed to the producer"),
-    ("acked", "acknowledged by a broker"),
-    ("consumed", "processed by the consumer application"),
-    ("lost", "acked, never processed"),
-    ("lost_from_log", "  of which gone from the log (broker-side loss)"),
-    ("lost_in_log", "  of which in the log, skipped by the consumer"),
-    ("duplicates", "log duplicates + reprocessed"),
-    ("log_duplicates", "same record at two offsets (producer retries)"),
-    ("reprocessed", "same offset processed again (consumer redelivery)"),
-    ("reordered", "higher seq at a lower offset, per producer and partition"),
-    ("phantoms", "processed, never sent"),
-    ("unacked_present", "not acked but in the log (allowed)"),
-    ("unacked_missing", "not acked, not in the log (allowed)"),
-]
+from kafka_chaos.counts import COUNTS
+from kafka_chaos.history import read_timeline
+from kafka_chaos.errors import KchaosError
+from kafka_chaos.verify import Verdict, read_json
+
+# Counts shown in the verdict table: every measured count, in the table's order; the breakdowns indented.
+SHOWN = [(name, ("  " if name in ("lost_from_log", "lost_in_log", "log_duplicates", "reprocessed") else "") + meaning)
+         for name, meaning in COUNTS.items()]
 MAX_EVIDENCE_LINES = 12
 
 
 def load_json(path: Path, default):
+    """A JSON object of the run directory (bounded; see verify.read_json), or `default` if unreadable."""
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        return read_json(Path(path), Path(path).name) or default
+    except KchaosError:
         return default
 
 
 def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list[str], scenario) -> None:
+    """The verdict table, the documented claim, violations, evidence, warnings and the one-line outcome.
+    Every string that comes from the scenario or the run directory is escaped (it may hold [markup])."""
     scenario_doc = load_json(Path(run_dir) / "scenario.json", {})
-    expect = scenario_doc.get("expect", {})
-    name = scenario_doc.get("name", Path(run_dir).name)
+    expect = scenario_doc.get("expect") if isinstance(scenario_doc.get("expect"), dict) else {}
+    name = str(scenario_doc.get("name", Path(run_dir).name))
     violated = {v["count"] for v in verdict.violations}
-    table = Table(title=f"verdict: {name}", title_justify="left")
+    table = Table(title=f"verdict: {escape(name)}", title_justify="left")
     for col in ("count", "value", "expect", "", "meaning"):
         table.add_column(col)
     for count, meaning in SHOWN:
         bound = expect.get(count, "—") if count in expect else ""
-        bound = "any" if bound is None else str(bound)
+        bound = "any" if bound is None else escape(str(bound))
         mark = "[red]✗[/]" if count in violated else ("[green]✓[/]" if count in expect else "")
         table.add_row(count, str(verdict.counts.get(count, 0)), bound, mark, meaning)
     console.print(table)
+    say = lambda text: console.print(text, highlight=False)  # noqa: E731
     for line in documented_claims(scenario_doc):
-        console.print(f"documented: {line}", highlight=False)
+        say(f"documented: {escape(line)}")
     for v in verdict.violations:
-        console.print(f"[red]violated:[/] {v['count']} = {v['value']} (expected at most {v['bound']})")
+        say(f"[red]violated:[/] {v['count']} = {v['value']} (expected at most {v['bound']})")
     if verdict.anomalies:
-        console.print("evidence (first records of each anomaly run; full list in --json):")
+        say("evidence (first records of each anomaly run; full list in --json):")
         for a in verdict.anomalies[:MAX_EVIDENCE_LINES]:
-            console.print("  " + evidence_line(a), highlight=False)
+            say("  " + escape(evidence_line(a)))
         if len(verdict.anomalies) > MAX_EVIDENCE_LINES:
-            console.print(f"  … {len(verdict.anomalies) - MAX_EVIDENCE_LINES} more")
-    warnings = Path(run_dir) / "warnings.txt"
-    if warnings.exists():
-        for line in warnings.read_text().splitlines():
-            console.print(f"[yellow]warning:[/] {line}", highlight=False)
+            say(f"  … {len(verdict.anomalies) - MAX_EVIDENCE_LINES} more")
+    for line in verdict.warnings:
+        say(f"[yellow]warning:[/] {escape(line)}")
     skew = fault_skew(read_timeline(run_dir))
     if skew["faults"]:
-        console.print(f"fault timing: {skew['faults']} applied, skew mean {skew['mean_s']:.2f} s, "
-                      f"max {skew['max_s']:.2f} s (applied minus scheduled)", highlight=False)
+        say(f"fault timing: {skew['faults']} applied, skew mean {skew['mean_s']:.2f} s, "
+            f"max {skew['max_s']:.2f} s (applied minus scheduled)")
     if heals:
-        console.print("healed: " + "; ".join(heals), highlight=False)
-    console.print(f"run directory: {run_dir}  (re-check: kchaos verify {run_dir})", highlight=False)
-    console.print("[green]PASSED[/]: every expectation met" if verdict.passed
-                  else "[red]FAILED[/]: an expectation was violated")
+        say("healed: " + escape("; ".join(heals)))
+    say(f"run directory: {escape(str(run_dir))}  (re-check: kchaos verify {escape(str(run_dir))})")
+    for reason in verdict.incomplete:
+        say(f"[yellow]incomplete:[/] {escape(reason)}")
+    say(outcome(verdict))
+
+
+def outcome(verdict: Verdict) -> str:
+    """The last line: FAILED beats INCOMPLETE (a violation on what was measured stands), PASSED needs both."""
+    if verdict.violations:
+        return "[red]FAILED[/]: an expectation was violated"
+    if not verdict.complete:
+        return "[yellow]INCOMPLETE[/]: not every count could be measured, so this run proves nothing (exit 3)"
+    return "[green]PASSED[/]: every expectation met"
 
 
 def documented_claims(scenario_doc: dict) -> list[str]:
     """What Kafka documents for the run's producer semantic and consumer mode (to compare with the counts)."""
     from kafka_chaos.semantics import GUARANTEES
 
-    keys = [(scenario_doc.get("producer") or {}).get("semantic"), (scenario_doc.get("consumer") or {}).get("mode")]
-    return [f"{k}: {GUARANTEES[k]}" for k in keys if k in GUARANTEES]
+    sections = [scenario_doc.get("producer"), scenario_doc.get("consumer")]
+    keys = [s.get(k) for s, k in zip(sections, ("semantic", "mode")) if isinstance(s, dict)]
+    return [f"{k}: {GUARANTEES[k]}" for k in keys if isinstance(k, str) and k in GUARANTEES]
 
 
 def fault_skew(entries: list[dict]) -> dict:
     """How late faults were applied compared with their schedule (target resolution, docker calls)."""
     skews = [e["t_applied"] - e["t_scheduled"] for e in entries
-             if e.get("event") == "apply" and "t_scheduled" in e and "t_applied" in e]
+             if e.get("event") == "apply" and _number(e.get("t_scheduled")) and _number(e.get("t_applied"))]
     return {"faults": len(skews), "mean_s": sum(skews) / len(skews) if skews else 0.0,
             "max_s": max(skews, default=0.0)}
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e15
 
 
 def evidence_line(a: dict) -> str:
@@ -107,6 +115,7 @@ def to_dict(verdict: Verdict, run_dir: Path) -> dict:
     scenario_doc = load_json(Path(run_dir) / "scenario.json", {})
     timeline = read_timeline(run_dir)
     return {"scenario": scenario_doc.get("name", ""), "run_dir": str(run_dir), "passed": verdict.passed,
+            "complete": verdict.complete, "incomplete": verdict.incomplete, "warnings": verdict.warnings,
             "counts": verdict.counts, "expect": scenario_doc.get("expect", {}),
             "violations": verdict.violations, "faults": timeline,
             "fault_skew": fault_skew(timeline), "anomalies": verdict.anomalies}

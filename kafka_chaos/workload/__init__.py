@@ -13,6 +13,8 @@ import signal
 import time
 from pathlib import Path
 
+from kafka_chaos.errors import KchaosError
+from kafka_chaos.files import read_json
 from kafka_chaos.history import HistoryWriter
 
 SETTINGS = "workers.json"
@@ -56,7 +58,9 @@ def read_status(run_dir: Path) -> dict[str, dict]:
     out = {}
     for path in sorted((Path(run_dir) / "status").glob("*.json")):
         try:
-            out[path.stem] = json.loads(path.read_text())
-        except (OSError, ValueError):
+            data = read_json(path, 1 << 16, "worker status")
+        except KchaosError:   # being replaced, or not ours: the next look will do
             continue
+        if isinstance(data, dict):
+            out[path.stem] = data
     return out

@@ -7,7 +7,8 @@ Modes, each with the client library's own mechanism:
 Processing is modelled as `process_time` seconds of work per record, then a PROCESS event: a crash
 lands mid-batch, between commit and processing, as it does in real services.
 Drain: once RUN_DIR/drain exists, the worker exits when it has caught up with the log end and saw
-nothing new for `idle` seconds, or at the drain deadline written in that file.
+nothing new for `idle` seconds, or at the drain deadline written in that file, whichever comes first
+(the deadline is checked on every record, so a consumer that never catches up still stops on time).
 """
 
 from __future__ import annotations
@@ -41,25 +42,29 @@ class Consumer(Worker):
         client = bootstrapped(s["bootstrap"], functools.partial(KafkaConsumer, s["topic"], group_id=s["group"], **config),
                               timeout_ms)
         self.counters = {"polled": 0, "processed": 0, "commits": 0, "commit_errors": 0}
+        self.run_id, self._deadline, self._next_look = s["run_id"], None, 0.0
         idle_since = time.time()
         try:
-            while not self.stopping and time.time() < s["hard_deadline"]:
+            while not self.stopping and not self._out_of_time():
+                self.history.check()
                 batch = client.poll(timeout_ms=500)
                 records = [r for part in batch.values() for r in part]
                 if records:
                     idle_since = time.time()
                     self._record(POLL, records)
-                elif self._drained(client, idle_since):
+                elif self._caught_up(client, idle_since):
                     break
                 if timing == "before" and records and not self._commit(client):
                     continue  # at-most-once: never process what could not be committed first
                 for r in records:
+                    if self._out_of_time():
+                        break   # the deadline holds mid-batch too; the rest stays unprocessed (unread)
                     time.sleep(s["process_time"])
-                    pid, seq = history.decode_value(r.value)
+                    pid, seq = history.decode_value(r.value, self.run_id)
                     self.history.append(PROCESS, pid, seq, time.time(), r.partition, r.offset)
                     self.counters["processed"] += 1
                     self.publish()
-                if timing == "after" and records:
+                if timing == "after" and records and not self._out_of_time():
                     self._commit(client)
                 self.publish()
         finally:
@@ -73,7 +78,7 @@ class Consumer(Worker):
             self.publish(force=True)
 
     def _record(self, kind, records) -> None:
-        self.history.append_many(record_events(kind, records, time.time(), self.instance))
+        self.history.append_many(record_events(kind, records, time.time(), self.run_id, self.instance))
         self.counters["polled"] += len(records)
 
     def _commit(self, client) -> bool:
@@ -89,15 +94,32 @@ class Consumer(Worker):
         self.counters["commits"] += 1
         return True
 
-    def _drained(self, client, idle_since: float) -> bool:
-        flag = self.run_dir / DRAIN_FLAG
-        if not flag.exists():
-            return False
-        deadline = flag.read_text().strip()
-        if deadline and time.time() > float(deadline):
+    def _out_of_time(self) -> bool:
+        """Past the drain deadline (checked on every record, not only after an empty poll) or the hard
+        deadline: recorded in the counters, so the runner can say the drain timed out."""
+        deadline = self._drain_deadline()
+        now = time.time()
+        if deadline is not None and now > deadline:
             self.counters["drain_timed_out"] = 1
             return True
-        if time.time() - idle_since < self.settings["idle"]:
+        if now > self.settings["hard_deadline"]:
+            self.counters["hard_deadline"] = 1
+            return True
+        return False
+
+    def _drain_deadline(self) -> float | None:
+        """The deadline in RUN_DIR/drain once the runner wrote it (looked for at most twice a second)."""
+        if self._deadline is None and time.time() >= self._next_look:
+            self._next_look = time.time() + 0.5
+            try:
+                self._deadline = float((self.run_dir / DRAIN_FLAG).read_text().strip())
+            except (OSError, ValueError):
+                pass
+        return self._deadline
+
+    def _caught_up(self, client, idle_since: float) -> bool:
+        """Draining, nothing new for `idle` seconds, and at the end of every assigned partition."""
+        if self._drain_deadline() is None or time.time() - idle_since < self.settings["idle"]:
             return False
         assigned = list(client.assignment())
         if not assigned:
@@ -109,16 +131,48 @@ class Consumer(Worker):
             return False
 
 
-def record_events(kind: int, records, t: float, worker: int = 0):
-    """EVENT rows for consumed Kafka records, (pid, seq) decoded from their values."""
-    ids = [history.decode_value(r.value) for r in records]
+def record_events(kind: int, records, t: float, run_id: str, worker: int = 0):
+    """EVENT rows for consumed Kafka records, (pid, seq) decoded from their values (see decode_value)."""
+    ids = [history.decode_value(r.value, run_id) for r in records]
     return history.events(kind, [i[0] for i in ids], [i[1] for i in ids], t,
                           [r.partition for r in records], [r.offset for r in records], worker=worker)
 
 
-def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout: float) -> int:
+def log_size(bootstrap: str, topic: str) -> int:
+    """How many records `topic` holds now (end minus beginning offsets of every partition)."""
+    client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
+                                                       client_id="kchaos-audit"))
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or [])]
+        begins, ends = client.beginning_offsets(parts), client.end_offsets(parts)
+        return sum(ends[tp] - begins[tp] for tp in parts)
+    except KafkaError as exc:
+        raise ClusterError(f"cannot read the offsets of topic {topic}: {exc}") from None
+    finally:
+        client.close(autocommit=False)
+
+
+def record_committed(bootstrap: str, topic: str, group: str, writer: history.HistoryWriter) -> None:
+    """The group's final committed offsets as COMMIT events: how far the application's group went, also
+    for auto-commit, whose commits happen inside the library and are not in the consumer's history."""
+    client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=group,
+                                                       client_id="kchaos-audit"))
+    try:
+        now = time.time()
+        for p in sorted(client.partitions_for_topic(topic) or []):
+            offset = client.committed(TopicPartition(topic, p), timeout_ms=30000)
+            if offset is not None:
+                writer.append(COMMIT, 0, -1, now, p, offset)
+    except KafkaError as exc:
+        raise ClusterError(f"audit: cannot read the committed offsets of group {group}: {exc}") from None
+    finally:
+        client.close(autocommit=False)
+
+
+def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout: float, run_id: str) -> dict:
     """The audit: read every record of `topic` from the beginning up to today's log end, as LOG events.
-    Runs after the workload, with no group, so it sees exactly what the log holds."""
+    Runs after the workload, with no group, so it sees exactly what the log holds. Returns
+    {"records": n, "ends": {partition: end offset}} only when every partition was read to its end."""
     client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
                                                        client_id="kchaos-audit", max_poll_records=5000))
     try:
@@ -133,13 +187,13 @@ def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout:
             batch = client.poll(timeout_ms=500)
             records = [r for part in batch.values() for r in part if r.offset < ends[TopicPartition(topic, r.partition)]]
             if records:
-                writer.append_many(record_events(history.LOG, records, time.time()))
+                writer.append_many(record_events(history.LOG, records, time.time(), run_id))
                 seen += len(records)
         behind = [f"partition {tp.partition} at offset {client.position(tp)} of {ends[tp]}"
                   for tp in parts if client.position(tp) < ends[tp]]
         if behind:   # a partial audit would report false losses from the log
             raise ClusterError(f"audit: could not read the whole log within {timeout:.0f}s ({', '.join(behind)})")
-        return seen
+        return {"records": seen, "ends": {str(tp.partition): ends[tp] for tp in parts}}
     finally:
         client.close(autocommit=False)
 

@@ -1,6 +1,6 @@
 """The producer worker: sends sequenced records at a bounded rate and records every send, ack and error.
 
-Each record's value carries (producer id, sequence number, send time). The SEND events of a batch are
+Each record's value carries (run identity, producer id, sequence number, send time). The SEND events of a batch are
 written before the batch is handed to the client library, so anything that reaches the log has a SEND.
 The producer id is the worker instance number: a producer restarted after a crash is a new producer.
 """
@@ -42,7 +42,7 @@ class Producer(Worker):
 
     def run(self) -> None:
         s = self.settings
-        pid, topic, size = self.instance, s["topic"], s["value_size"]
+        pid, topic, size, self.run_id = self.instance, s["topic"], s["value_size"], s["run_id"]
         rate, total, deadline = s["rate"], s["counts"][str(self.instance)], s["deadline"]
         self.counters = {"sent": 0, "acked": 0, "errors": 0}
         # With acks=0 no broker answers; kafka-python still resolves futures with made-up offsets
@@ -54,6 +54,7 @@ class Producer(Worker):
         start, seq = time.time(), 0
         try:
             while seq < total and time.time() < deadline and not self.stopping:
+                self.history.check()   # an ack or error the sender thread could not record stops the run
                 due = total if not rate else min(total, int((time.time() - start) * rate) + 1)
                 n = min(BATCH, due - seq)
                 if n <= 0:
@@ -75,7 +76,7 @@ class Producer(Worker):
             self.publish(force=True)
 
     def _send(self, client, topic, pid, seq, size) -> None:
-        value = history.encode_value(pid, seq, int(time.time() * 1000), size)
+        value = history.encode_value(self.run_id, pid, seq, int(time.time() * 1000), size)
         try:
             future = client.send(topic, value)
         except KafkaError as exc:

@@ -1,0 +1,35 @@
+"""The verdict's counts: one table of every count the verifier measures, what it means, and which names
+are reserved for workloads that do not exist yet. Scenario validation (`expect:` keys), the verifier
+and every report read this table, so a count nothing measures can never be expected or shown.
+"""
+
+from __future__ import annotations
+
+# name -> meaning, in report order. Every name here is measured by verify.py on every run.
+COUNTS: dict[str, str] = {
+    "sent": "records handed to the producer",
+    "acked": "acknowledged by a broker",
+    "errors": "sends that failed for good (never acknowledged)",
+    "consumed": "records processed by the consumer application",
+    "lost": "acked, then gone from the log or never processed (lost_from_log + lost_in_log)",
+    "lost_from_log": "acked, absent from the final audit of the log (broker-side loss), processed or not",
+    "lost_in_log": "acked, in the log, skipped by the consumer (below what its group processed or committed)",
+    "unread": "acked, in the log, never reached by the consumer (drain ended): not judged",
+    "unaudited": "acked, unprocessed, and no complete audit of the log: unknown, never called lost",
+    "duplicates": "log_duplicates + reprocessed",
+    "log_duplicates": "same record at two offsets (producer retries)",
+    "reprocessed": "same record at the same offset processed again (consumer redelivery)",
+    "reordered": "fewest records to remove so each producer's seqs rise with offsets, per partition",
+    "inconsistent_offsets": "offsets that held different records during the run (acked/polled vs audit)",
+    "phantoms": "this run's records processed or in the log but never sent",
+    "foreign": "offsets holding records of another run or tool (never counted as ours)",
+    "unacked_present": "not acked but in the log (allowed)",
+    "unacked_missing": "not acked, not in the audited log (allowed; 0 without an audit)",
+}
+COUNT_NAMES = tuple(COUNTS)
+
+# Names a scenario may not expect yet: no workload measures them (issue: exactly-once workloads).
+RESERVED: dict[str, str] = {
+    "aborted_reads": "needs a transactional producer and a read_committed consumer, not built yet",
+    "torn_transactions": "needs a transactional producer, not built yet",
+}
