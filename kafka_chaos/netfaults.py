@@ -136,6 +136,7 @@ def port_matches(port: int) -> tuple[list, list]:
 
 
 def loss_matches(probability: float) -> tuple[list, list]:
+    """DROP each packet with `probability`, written with the 4 decimals scenario validation allows (0.0001 steps)."""
     p = f"{probability:.4f}"
     stat = ["-m", "statistic", "--mode", "random", "--probability", p]
     return [["!", "-i", "lo", *stat]], [["!", "-o", "lo", *stat]]
@@ -148,5 +149,6 @@ def tbf_args(rate: str) -> list[str]:
 
 
 def netem_args(latency: float, jitter: float) -> list[str]:
-    args = ["netem", "delay", f"{latency * 1000:.0f}ms"]
-    return args + [f"{jitter * 1000:.0f}ms"] if jitter else args
+    """netem delay in whole microseconds (scenario validation allows latency from 1ms, so nothing rounds to 0)."""
+    args = ["netem", "delay", f"{round(latency * 1e6)}us"]
+    return args + [f"{round(jitter * 1e6)}us"] if jitter else args

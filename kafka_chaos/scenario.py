@@ -1,7 +1,10 @@
 """The scenario contract: load a YAML scenario, validate it, and return an immutable Scenario.
 
 Every mistake is one ScenarioError line, `FILE:LINE: FIELD: what is wrong (what is allowed)`, raised
-before anything touches a cluster. Line numbers come from the YAML node marks.
+before anything touches a cluster. Line numbers come from the YAML node marks. Input is bounded before
+it is used: the file and its YAML (kafka_chaos.yamlfile), every string and every number (the MAX_ bounds
+below, Kafka's own in kafka_chaos.topics). `from_dict` puts a run directory's scenario.json through the
+same checks, so a replay or a heal acts only on validated data.
 """
 
 from __future__ import annotations
@@ -9,25 +12,23 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from . import semantics
+from . import catalog, counts, schedule, semantics, topics, yamlfile
 from .errors import ScenarioError
+from .semantics import shown as _shown
 
-NETWORK_ACTIONS = ("isolate", "split", "isolate-clients", "isolate-replication", "loss", "bandwidth", "delay")
-ACTIONS = ("pause", "unpause", "kill", "stop", "start", "restart", "crash", *NETWORK_ACTIONS, "heal-network",
-           "rolling-restart")
+ACTIONS = catalog.NAMES
+NETWORK_ACTIONS = catalog.NETWORK_ACTIONS
+COMMAND_ACTIONS = catalog.BROKER_ACTIONS  # the keys of cluster.commands
 FUTURE_ACTIONS = ("clock", "disk")
-COMMAND_ACTIONS = ("pause", "unpause", "kill", "stop", "start", "restart")  # the keys of cluster.commands
 DIRECTIONS = ("both", "in", "out")
 SHAPES = ("majority", "minority")
-EXPECT_KEYS = ("sent", "acked", "errors", "consumed", "lost", "lost_in_log", "lost_from_log",
-               "unacked_present", "unacked_missing", "duplicates", "log_duplicates", "reprocessed",
-               "reordered", "phantoms", "aborted_reads", "torn_transactions")
 BROKER_LABEL = "kchaos.broker.id"
 
 DEFAULT_SEED = 0
@@ -37,38 +38,52 @@ DEFAULT_RATE = 500.0
 DEFAULT_VALUE_SIZE = 100
 DEFAULT_PROCESS_TIME = 0.002
 
-_PICK = {"broker", "leader", "follower", "controller", "coordinator", "txn-coordinator", "random"}
-_PICKERS = "broker(N), leader(TOPIC,P), follower(TOPIC,P), controller, coordinator(GROUP), txn-coordinator(ID), random"
-_TARGETS_OF = {  # action -> (allowed target kinds, how the message lists them); split, rolling-restart: none
-    **{a: (_PICK | {"all"}, f"{_PICKERS}, all") for a in ("pause", "kill", "stop", "restart", "loss", "bandwidth",
-                                                           "delay")},
-    **{a: (_PICK, _PICKERS) for a in ("isolate", "isolate-clients")},
-    "isolate-replication": ({"leader"}, "leader(TOPIC,P)"),
-    "unpause": ({"paused", "broker", "all"}, "paused, broker(N), all"),
-    "start": ({"killed", "broker", "all"}, "killed, broker(N), all"),
-    "heal-network": ({"partitioned", "broker", "all"}, "partitioned, broker(N), all"),
-    "crash": ({"producer", "consumer"}, "producer, consumer"),
-}
-_NO_TARGET = {"split": "give groups or shape instead", "rolling-restart": "it restarts every broker in turn"}
-_HEALERS = ("unpause", "start", "heal-network")  # actions that heal, so they take no duration
-_FIELDS_OF = {  # action -> the fault keys only it takes
-    "isolate": ("direction",), "split": ("groups", "shape", "direction"), "isolate-replication": ("direction",),
-    "loss": ("probability",), "bandwidth": ("rate",), "delay": ("latency", "latency_jitter"),
-}
+# Bounds. Shipped scenarios are ~1.5 KiB and ~100 nodes; each bound is far above any real need and far below
+# what costs time or memory.
+MAX_FILE_BYTES = yamlfile.MAX_BYTES   # and yamlfile.MAX_NODES, MAX_DEPTH for the YAML in it
+MAX_NAME = 200                # the run directory `<YYYYmmdd-HHMMSS[.n]>-<name>` stays within 255 bytes
+MAX_TEXT = 4096               # description, paths, bootstrap, config values, command words
+MAX_WORDS = 64                # words of one cluster.commands argument list
+MAX_HOST = 253                # DNS's limit on a host name
+MAX_SECONDS = 24 * 3600.0     # duration, a fault's duration, nemesis timings
+MAX_DRAIN = 3600.0            # drain_timeout
+MAX_PROCESS_TIME = 60.0       # consumer.process_time per record
+MIN_EVERY = 0.1               # every, nemesis.interval: applying a fault takes longer than this anyway
+MAX_RATE = 1e6                # records/s: twice what librdkafka reaches here; kchaos's producer does ~10k
+MAX_COUNT = 10**9             # producer.count
+MAX_VALUE_SIZE = 1_000_000    # with its key and batch overhead a record fits Kafka's default max.message.bytes
+                              # (1048588) and kafka-python's max_request_size (1048576)
+MAX_BIG = 2**63 - 1           # seed, expect bounds: a Java long
+MAX_BROKER_ID = 2**31 - 1     # Kafka's node.id is a Java int
+MIN_LATENCY, MAX_LATENCY = 0.001, 60.0  # delay: netem is given whole microseconds
+MIN_PROBABILITY = 0.0001      # loss: iptables is given 4 decimals, so p is a multiple of 0.0001
+MIN_RATE_BITS, MAX_RATE_BITS = 8_000, 100 * 10**9  # bandwidth: below 8kbit a 1500-byte packet takes 1.5 s
+
 _TIMING = ("at", "every", "count", "jitter")
 _FAULT_KEYS = (*_TIMING, "action", "target", "duration", "direction", "groups", "shape", "probability", "rate",
                "latency", "latency_jitter")
-_NEMESIS_ACTIONS = tuple(a for a in ACTIONS if a not in _HEALERS and a != "rolling-restart")
-_HEALED_BY = {"pause": "unpause", "kill": "start", "stop": "start"}
-_TARGET_RE = re.compile(r"^\s*(?:(broker)\(\s*(\d+)\s*\)|(leader|follower)\(\s*([^,()\s]+)\s*,\s*(\d+)\s*\)"
-                        r"|(coordinator|txn-coordinator)\(\s*([^,()\s]+)\s*\)"
+_TOP = ("name", "description", "seed", "duration", "drain_timeout", "cluster", "topic", "producer", "consumer",
+        "faults", "nemesis", "expect")
+_RECORDED = (*(k for k in _TOP if k != "nemesis"), "path")  # what every scenario.json holds
+_TARGET_RE = re.compile(r"^\s*(?:(broker)\(\s*([0-9]{1,10})\s*\)"
+                        r"|(leader|follower)\(\s*([A-Za-z0-9._-]{1,249})\s*,\s*([0-9]{1,9})\s*\)"
+                        r"|(coordinator|txn-coordinator)\(\s*([A-Za-z0-9._:@-]{1,249})\s*\)"
                         r"|(controller|random|all|killed|paused|partitioned|producer|consumer))\s*$")
-_RATE_RE = re.compile(r"^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)$")
+_RATE_RE = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,6})?)(bit|kbit|mbit|gbit)$")
+_BITS = {"bit": 1, "kbit": 10**3, "mbit": 10**6, "gbit": 10**9}  # tc's SI units
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 _RENAMED = {"partition": "split"}  # reserved names that ended up under another name
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*$")
+_DURATION_RE = re.compile(r"^\s*([0-9]{1,12}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})\s*(ms|s|m|h)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_HOST_RE = re.compile(r"^[A-Za-z0-9_:\[][A-Za-z0-9._:@\[\]-]*$")  # host, IPv4, [IPv6], user@host; never an option
+_CONTAINER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")     # Docker's container and compose's service names
+_CONFIG_KEY_RE = re.compile(r"^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$")  # Kafka's: unclean.leader.election.enable
+_BROKER_ID_RE = re.compile(r"^\s*[0-9]{1,10}\s*$")
+_PORT_RE = re.compile(r"^[0-9]{1,5}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")  # \t, \n ok
+_BRIEF_RE = re.compile(r"^[A-Za-z0-9_.:@/-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -86,7 +101,7 @@ class FaultSpec:
     direction: str = "both"  # isolate, split, isolate-replication: cut traffic both ways, only in, or only out
     groups: tuple[tuple[int, ...], ...] | None = None  # split: brokers talk only within their group
     shape: str | None = None  # split: majority or minority, groups drawn at run time
-    probability: float | None = None  # loss: chance each packet is dropped, 0 < p <= 1
+    probability: float | None = None  # loss: chance each packet is dropped, a multiple of 0.0001 in (0, 1]
     rate: str | None = None  # bandwidth: tc rate, e.g. "1mbit"
     latency: float | None = None  # delay: seconds added to each packet
     latency_jitter: float = 0.0  # delay: ± seconds around latency
@@ -166,26 +181,30 @@ class Scenario:
         return _plain(dataclasses.asdict(self))
 
 
-def from_dict(data: dict) -> Scenario:
-    """Rebuild a Scenario from `to_dict` output (e.g. scenario.json read back by `kchaos verify`)."""
-    c, t, p, k = data["cluster"], data["topic"], data["producer"], data["consumer"]
-    cluster = ClusterSpec(Path(c["compose"]) if c["compose"] else None, c["bootstrap"],
-                          {int(i): n for i, n in c["containers"].items()}, dict(c["broker_config"]),
-                          tuple(c["broker_ids"]), {int(i): h for i, h in c.get("hosts", {}).items()},
-                          {a: tuple(argv) for a, argv in c.get("commands", {}).items()})
-    n = data.get("nemesis")  # absent in scenario.json written before the nemesis existed
-    nemesis = NemesisSpec(n["start"], n["interval"], n["jitter"], n["recovery"],
-                          tuple(fault_from_dict(f) for f in n["faults"])) if n else None
-    return Scenario(
-        data["name"], data["description"], data["seed"], data["duration"], data["drain_timeout"],
-        cluster, TopicSpec(**t), ProducerSpec(**p), ConsumerSpec(**k),
-        tuple(fault_from_dict(f) for f in data["faults"]), dict(data["expect"]), Path(data["path"]), nemesis)
+def from_dict(data, path: Path | str = "scenario.json") -> Scenario:
+    """Rebuild a Scenario from `to_dict` output (scenario.json, read back by `kchaos run --replay` and `kchaos
+    heal`). It is untrusted input: every field goes through the checks `loads` makes, and a wrong one is a
+    ScenarioError naming `path` and the field."""
+    where = _display(str(path))
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{where}: scenario: must be a JSON object (the scenario kchaos wrote), not {_shown(data)}")
+    for key in _RECORDED:
+        if key not in data:
+            raise ScenarioError(f"{where}: {key}: missing, so not a scenario kchaos wrote (it writes {key} in "
+                                "every scenario.json)")
+    parser = _Parser(str(path), record=True)
+    return parser.scenario(_to_nodes(_as_written(data), parser))
 
 
-def fault_from_dict(data: dict) -> FaultSpec:
-    """A FaultSpec from its `to_dict` form (JSON lists back to tuples)."""
-    groups = data.get("groups")
-    return FaultSpec(**{**data, "groups": tuple(tuple(g) for g in groups) if groups is not None else None})
+def fault_from_dict(data, path: Path | str = "") -> FaultSpec:
+    """A FaultSpec from its `to_dict` form (a timeline's `spec`), checked as `loads` checks a fault; brokers and
+    topics it names are not checked (no scenario says which exist). Messages name `path` when given."""
+    parser = _Parser(str(path), record=True)
+    if not isinstance(data, dict):
+        raise parser.error(None, "fault", f"must be a JSON object (a fault kchaos wrote), not {_shown(data)}")
+    fault = _fault_as_written(data)
+    nemesis = fault.get("at") is None and fault.get("every") is None   # the nemesis's faults have neither
+    return parser.fault(_to_nodes(fault, parser), "fault", MAX_SECONDS, None, None, nemesis)
 
 
 def _plain(value):
@@ -196,25 +215,125 @@ def _plain(value):
     return str(value) if isinstance(value, Path) else value
 
 
-def load(path: Path | str) -> Scenario:
-    """Read and validate the scenario file at `path`."""
+def _as_written(data: dict) -> dict:
+    """scenario.json's form back in a scenario file's form: defaults and empty parts left out, `any` for an
+    expectation of None, and the consumer settings consumer.mode fixes taken out of consumer.config."""
+    out = {k: v for k, v in data.items() if not (k == "description" and v == "")}
+    if isinstance(out.get("cluster"), dict):
+        out["cluster"] = {k: v for k, v in out["cluster"].items() if not (isinstance(v, (str, dict, list)) and not v)}
+    if isinstance(out.get("faults"), list):
+        out["faults"] = [_fault_as_written(f) for f in out["faults"]]
+    if isinstance(out.get("nemesis"), dict) and isinstance(out["nemesis"].get("faults"), list):
+        out["nemesis"] = {**out["nemesis"], "faults": [_fault_as_written(f) for f in out["nemesis"]["faults"]]}
+    if isinstance(out.get("expect"), dict):
+        out["expect"] = {k: "any" if v is None else v for k, v in out["expect"].items()}
+    consumer = out.get("consumer")
+    if isinstance(consumer, dict) and isinstance(consumer.get("config"), dict) and \
+            isinstance(consumer.get("mode"), str) and consumer["mode"] in semantics.MODES:
+        mode = semantics.MODES[consumer["mode"]]
+        fixed = {"enable_auto_commit": mode.enable_auto_commit, **mode.settings}
+        config = {k: v for k, v in consumer["config"].items()
+                  if not (k in fixed and v == fixed[k] and type(v) is type(fixed[k]))}
+        out["consumer"] = {**consumer, "config": config}
+    return out
+
+
+def _fault_as_written(fault):
+    if not isinstance(fault, dict):
+        return fault
+    defaults = {"target": "", "direction": "both", "jitter": 0, "latency_jitter": 0}
+    return {k: v for k, v in fault.items()
+            if not (k in defaults and type(v) in (str, int, float) and v == defaults[k])}
+
+
+_MARK = yaml.Mark("scenario.json", 0, 0, 0, None, None)
+_TAG = "tag:yaml.org,2002:"
+
+
+def _to_nodes(value, parser: _Parser):
+    """The YAML node tree `parser` reads for JSON-like `value`, within yamlfile's node and depth bounds."""
+    count = [0]
+
+    def node(v, depth: int):
+        count[0] += 1
+        if count[0] > yamlfile.MAX_NODES or depth > yamlfile.MAX_DEPTH:
+            raise parser.error(None, "scenario", f"more than {yamlfile.MAX_NODES} values or {yamlfile.MAX_DEPTH} "
+                                                 "levels of nesting")
+        if isinstance(v, dict):
+            return yaml.MappingNode(_TAG + "map", [(node(k, depth + 1), node(x, depth + 1)) for k, x in v.items()],
+                                    _MARK, _MARK)
+        if isinstance(v, (list, tuple)):
+            return yaml.SequenceNode(_TAG + "seq", [node(x, depth + 1) for x in v], _MARK, _MARK)
+        if isinstance(v, bool) or v is None:
+            tag, text = ("bool", str(v).lower()) if v is not None else ("null", "null")
+        elif isinstance(v, int):   # str() of a huge int is slow, then refused: show it as what it is instead
+            tag, text = ("int", str(v)) if v.bit_length() <= 128 else ("str", f"<an integer of {v.bit_length()} bits>")
+        elif isinstance(v, float):
+            tag, text = "float", repr(v)
+        else:
+            tag, text = "str", v if isinstance(v, str) else f"<{type(v).__name__}>"
+        return yaml.ScalarNode(_TAG + tag, text, _MARK, _MARK)
+
+    return node(value, 0)
+
+
+def compose_brokers(compose: Path) -> dict[int, str]:
+    """{broker id: service name} of the services labelled kchaos.broker.id in a compose file (read bounded)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError(f"{path}: cannot read the scenario ({getattr(e, 'strerror', None) or e})") from None
+        return _compose_brokers(Path(compose))
+    except yamlfile.Unreadable as e:
+        raise ScenarioError(f"{_display(str(compose))}: {e}") from None
+
+
+def _compose_brokers(compose: Path) -> dict[int, str]:
+    try:
+        doc = yamlfile.load(compose)
+    except yamlfile.Unreadable as e:
+        raise yamlfile.Unreadable(f"cannot read {compose} ({e})") from None
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as e:
+        raise yamlfile.Unreadable(f"cannot read {compose} ({' '.join(str(e).split())[:200]})") from None
+    services = doc.get("services") if isinstance(doc, dict) else None
+    found = {}
+    for service, spec in (services.items() if isinstance(services, dict) else ()):
+        labels = spec.get("labels") if isinstance(spec, dict) else None
+        if isinstance(labels, list):
+            labels = dict(str(item).partition("=")[::2] for item in labels)
+        if not isinstance(labels, dict) or BROKER_LABEL not in labels:
+            continue
+        ident = str(labels[BROKER_LABEL]).strip()
+        if not _BROKER_ID_RE.match(ident) or int(ident) > MAX_BROKER_ID or int(ident) in found \
+                or not _CONTAINER_RE.match(str(service)) or len(str(service)) > MAX_HOST:
+            raise yamlfile.Unreadable(f"service {_shown(service)} in {compose.name} has {BROKER_LABEL}="
+                              f"{_shown(labels[BROKER_LABEL])} (needs a unique integer broker id and a service "
+                              "name of letters, digits, . _ -)")
+        found[int(ident)] = str(service)
+    if not found:
+        raise yamlfile.Unreadable(f"no service in {compose.name} has the label {BROKER_LABEL} "
+                          f"(label each broker, e.g. labels: {{{BROKER_LABEL}: \"1\"}})")
+    return found
+
+
+def load(path: Path | str) -> Scenario:
+    """Read and validate the scenario file at `path` (a regular file of at most MAX_FILE_BYTES of UTF-8)."""
+    try:
+        text = yamlfile.read_text(Path(path))
+    except yamlfile.Unreadable as e:
+        raise ScenarioError(f"{_display(str(path))}: cannot read the scenario ({e})") from None
     return loads(text, str(path))
 
 
 def loads(text: str, path: str = "<string>") -> Scenario:
     """Validate scenario `text`; `path` names it in messages and anchors a relative compose path."""
-    return _Parser(path).scenario(text)
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{_display(path)}:1: scenario: {len(text)} characters (allowed: at most {MAX_FILE_BYTES})")
+    return _Parser(path).scenario(_compose(text, _display(path)))
 
 
 def parse_duration(value, field: str) -> float:
     """Seconds in "10s", "500ms", "2m", "1h", "1.5s" or a bare number of seconds."""
     seconds = _seconds(value)
     if seconds is None:
-        raise ScenarioError(f"{field}: {value!r} is not a duration (e.g. 10s, 500ms, 2m, 1.5s, or seconds)")
+        raise ScenarioError(f"{field}: {_shown(value)} is not a duration (e.g. 10s, 500ms, 2m, 1.5s, or seconds)")
     return seconds
 
 
@@ -222,40 +341,85 @@ def _seconds(value) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if 0 <= value <= 1e300 else None  # also refuses nan and inf
+        return float(value) if 0 <= value <= 1e15 else None  # also refuses nan and inf
     m = _DURATION_RE.match(value) if isinstance(value, str) else None
     return float(m.group(1)) * _UNIT[m.group(2)] if m else None
 
 
-class _Parser:
-    """Walks the composed YAML node tree so each error can name its line."""
+def _fmt(seconds: float) -> str:
+    """24h, 1m, 100ms: a bound as a scenario would write it."""
+    for unit, size in (("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 0.001)):
+        n = seconds / size
+        if n >= 1 and abs(n - round(n)) < 1e-9:
+            return f"{round(n)}{unit}"
+    return f"{seconds:g}s"
 
-    def __init__(self, path: str):
+
+def _brief(key) -> str:
+    """A key or word as a field name shows it: itself when short and plain, else quoted and cut."""
+    return key if isinstance(key, str) and _BRIEF_RE.match(key) else _shown(key)
+
+
+def _display(path: str) -> str:
+    return repr(path) if _CONTROL_RE.search(path) else path
+
+
+def _did_you_mean(word, options, form: str = "{}") -> str:
+    """'did you mean X? ' for a near miss; long words are never compared (difflib's time grows with their square)."""
+    close = difflib.get_close_matches(word, list(options), n=1) if isinstance(word, str) and len(word) <= 64 else []
+    return f"did you mean {form.format(close[0])}? " if close else ""
+
+
+def _compose(text: str, where: str):
+    """The root node of `text`, every value constructible; a YAML mistake is a ScenarioError at its line."""
+    try:
+        root = yaml.compose(text, Loader=yamlfile.Loader)
+        if root is not None:
+            # Surface bad tags and unhashable keys here; on a copy, since merging rewrites nodes.
+            yamlfile.Loader("").construct_document(copy.deepcopy(root))
+        return root
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line + 1 if mark else 1
+        what = " ".join(filter(None, (getattr(e, "context", None), getattr(e, "problem", None)))) or str(e)
+        raise ScenarioError(f"{where}:{line}: yaml: {' '.join(what.split())[:300]}") from None
+    except (ValueError, TypeError, RecursionError) as e:
+        raise ScenarioError(f"{where}:1: yaml: cannot read a value ({' '.join(str(e).split())[:300]})") from None
+
+
+class _Parser:
+    """Walks the composed YAML node tree so each error can name its line. With `record`, the tree is a run
+    directory's scenario.json: messages name no line, `path`, `cluster.broker_ids` and each fault's `line`
+    are read from it, and the compose file it names need not exist any more."""
+
+    def __init__(self, path: str, record: bool = False):
         self.path = path
-        self._constructor = yaml.SafeLoader("")
+        self.record = record
+        self._constructor = yamlfile.Loader("")
 
     # -- primitives -------------------------------------------------------------------------------
     def error(self, node, field: str, message: str) -> ScenarioError:
+        if self.record:
+            return ScenarioError(f"{_display(self.path) + ': ' if self.path else ''}{field}: {message}")
         line = node.start_mark.line + 1 if node is not None else 1
-        return ScenarioError(f"{self.path}:{line}: {field}: {message}")
+        return ScenarioError(f"{_display(self.path)}:{line}: {field}: {message}")
 
     def value(self, node):
         return self._constructor.construct_object(node, deep=True)
 
-    def mapping(self, node, field: str, known: tuple, required: tuple = ()) -> dict:
-        """{key: value node} of a mapping; null values count as absent."""
+    def mapping(self, node, field: str, known: tuple, required: tuple = (), listed: tuple = ()) -> dict:
+        """{key: value node} of a mapping; null values count as absent. Messages list `listed` (else `known`)."""
+        listed = listed or known
         if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, field, f"must be a mapping, not {self.kind(node)} (keys: {', '.join(known)})")
+            raise self.error(node, field, f"must be a mapping, not {self.kind(node)} (keys: {', '.join(listed)})")
         self.no_duplicates(node, field)
         self._constructor.flatten_mapping(node)  # `<<: *anchor` merges; the mapping's own keys win
         out = {}
         for key_node, value_node in node.value:
             key = self.value(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str) or key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"did you mean {close[0]}? " if close else ""
-                sub = f"{field}.{key}" if field else str(key)
-                raise self.error(key_node, sub, f"unknown key ({hint}known: {', '.join(known)})")
+                sub = f"{field}.{_brief(key)}" if field else _brief(key)
+                raise self.error(key_node, sub, f"unknown key ({_did_you_mean(key, listed)}known: {', '.join(listed)})")
             out.pop(key, None)
             if not (isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null")):
                 out[key] = value_node
@@ -285,35 +449,52 @@ class _Parser:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
                 key = self.value(key_node)
                 if key in seen:
-                    raise self.error(key_node, f"{field}.{key}" if field else str(key), "given twice (keep one)")
+                    raise self.error(key_node, f"{field}.{_brief(key)}" if field else _brief(key),
+                                     "given twice (keep one)")
                 seen.add(key)
+
+    def key_node(self, node, key: str):
+        return next(k for k, _ in reversed(node.value) if isinstance(k, yaml.ScalarNode) and k.value == key)
 
     def kind(self, node) -> str:
         if isinstance(node, yaml.MappingNode):
             return "a mapping"
         if isinstance(node, yaml.SequenceNode):
             return "a list"
-        return repr(self.value(node))
+        return _shown(self.value(node))
 
-    def string(self, node, field: str) -> str:
+    def text(self, node, field: str, limit: int = MAX_TEXT, lines: bool = False, why: str = "") -> str:
+        """A non-empty string of at most `limit` characters, without control characters (`lines`: tabs and
+        newlines allowed); stripped."""
         v = self.value(node)
         if not isinstance(v, str) or not v.strip():
             raise self.error(node, field, f"must be a non-empty string, not {self.kind(node)}")
+        if len(v) > limit:
+            raise self.error(node, field, f"is {len(v)} characters long (allowed: at most {limit}{why})")
+        bad = (_TEXT_CONTROL_RE if lines else _CONTROL_RE).search(v)
+        if bad:
+            raise self.error(node, field, f"contains the control character {bad.group()!r} (allowed: printable "
+                                          f"text{', tabs and newlines' if lines else ''})")
         return v.strip()
 
-    def integer(self, node, field: str, minimum: int) -> int:
+    def integer(self, node, field: str, low: int, high: int, why: str = "") -> int:
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
-        if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-            raise self.error(node, field, f"must be an integer >= {minimum}, not {self.kind(node)}")
+        if not isinstance(v, int) or isinstance(v, bool) or v < low:
+            raise self.error(node, field, f"must be an integer >= {low}, not {self.kind(node)}")
+        if v > high:
+            raise self.error(node, field, f"{_shown(v)} is more than {high} (allowed: {low}..{high}{why})")
         return v
 
-    def number(self, node, field: str) -> float:
+    def number(self, node, field: str, high: float, why: str = "") -> float:
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1e300:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
             raise self.error(node, field, f"must be a number > 0, not {self.kind(node)}")
+        if v > high:
+            raise self.error(node, field, f"{_shown(v)} is more than {high:.0f} (allowed: 0 < value <= {high:.0f}{why})")
         return float(v)
 
-    def duration(self, node, field: str, positive: bool = True) -> float:
+    def duration(self, node, field: str, positive: bool = True, high: float = MAX_SECONDS, low: float = 0.0,
+                 why: str = "") -> float:
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
         seconds = _seconds(v)
         if seconds is None:
@@ -321,41 +502,52 @@ class _Parser:
                                           "(e.g. 10s, 500ms, 2m, 1.5s, or seconds)")
         if positive and seconds <= 0:
             raise self.error(node, field, f"{v} must be longer than 0")
+        if seconds < low:
+            raise self.error(node, field, f"{v} is shorter than {_fmt(low)} (allowed: at least {_fmt(low)}{why})")
+        if seconds > high:
+            raise self.error(node, field, f"{v} is longer than {_fmt(high)} (allowed: at most {_fmt(high)}{why})")
         return seconds
 
-    def stringified(self, node, field: str) -> dict[str, str]:
-        """A Kafka config mapping; values become the strings Kafka's properties files hold."""
+    def stringified(self, node, field: str, known: dict | None = None) -> dict[str, str]:
+        """A Kafka config mapping; values become the strings Kafka's properties files hold. Keys are `known`'s
+        (topic configs, each value checked as Kafka would) or, without it, Kafka config names (broker configs)."""
         out = {}
         for key, (v, key_node) in self.raw_mapping(node, field).items():
-            if not isinstance(key, str) or isinstance(v, (dict, list)) or v is None:
-                raise self.error(key_node, f"{field}.{key}", "must be `name: value` with a single value")
-            out[key] = str(v).lower() if isinstance(v, bool) else str(v)
+            sub = f"{field}.{_brief(key)}"
+            if not isinstance(key, str) or isinstance(v, (dict, list, set)) or v is None:
+                raise self.error(key_node, sub, "must be `name: value` with a single value")
+            if known is not None and key not in known:
+                raise self.error(key_node, sub, f"not a Kafka topic config ({_did_you_mean(key, known)}"
+                                                f"known: {', '.join(known)})")
+            if known is None and not (len(key) <= 249 and _CONFIG_KEY_RE.match(key)):
+                raise self.error(key_node, sub, "not a Kafka config name (lowercase words joined by dots, e.g. "
+                                                "unclean.leader.election.enable)")
+            text = str(v).lower() if isinstance(v, bool) else str(v)
+            if len(text) > MAX_TEXT or _CONTROL_RE.search(text):
+                raise self.error(key_node, sub, f"{_shown(text)}: a value is at most {MAX_TEXT} characters without "
+                                                "control characters (Kafka reads it as one line)")
+            problem = topics.config_problem(key, text) if known is not None else None
+            if problem:
+                raise self.error(key_node, sub, f"{_shown(text)} {problem}")
+            out[key] = text
         return out
 
     # -- sections ---------------------------------------------------------------------------------
-    def scenario(self, text: str) -> Scenario:
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-            if root is not None:
-                # Surface bad tags and unhashable keys here; on a copy, since merging rewrites nodes.
-                yaml.SafeLoader("").construct_document(copy.deepcopy(root))
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-            line = mark.line + 1 if mark else 1
-            what = " ".join(filter(None, (getattr(e, "context", None), getattr(e, "problem", None)))) or str(e)
-            raise ScenarioError(f"{self.path}:{line}: yaml: {' '.join(what.split())}") from None
-        except (ValueError, TypeError, RecursionError) as e:
-            raise ScenarioError(f"{self.path}:1: yaml: cannot read a value ({e})") from None
-        top = ("name", "description", "seed", "duration", "drain_timeout", "cluster", "topic",
-               "producer", "consumer", "faults", "nemesis", "expect")
+    def scenario(self, root) -> Scenario:
+        top = (*_TOP, "path") if self.record else _TOP
         if root is None:
-            raise ScenarioError(f"{self.path}:1: scenario: the file is empty (keys: {', '.join(top)})")
+            raise ScenarioError(f"{_display(self.path)}:1: scenario: the file is empty (keys: {', '.join(_TOP)})")
         if not isinstance(root, yaml.MappingNode):
             raise self.error(root, "scenario", f"the top level must be a mapping, not {self.kind(root)}")
-        m = self.mapping(root, "", top, required=("duration", "cluster", "producer", "consumer"))
-        name = self.string(m["name"], "name") if "name" in m else _stem(self.path)
-        if not _NAME_RE.match(name):
-            raise self.error(m["name"], "name", f"{name!r} is not a name (letters, digits, . _ -)")
+        required = tuple(k for k in _RECORDED if k != "description") if self.record else \
+            ("duration", "cluster", "producer", "consumer")
+        m = self.mapping(root, "", top, required=required, listed=_TOP)
+        if "name" in m:
+            name = self.text(m["name"], "name", MAX_NAME, why="; the run directory is <YYYYmmdd-HHMMSS>-<name>")
+            if not _NAME_RE.match(name):
+                raise self.error(m["name"], "name", f"{_shown(name)} is not a name (letters, digits, . _ -)")
+        else:
+            name = _stem(self.path)
         duration = self.duration(m["duration"], "duration")
         cluster = self.cluster(m["cluster"])
         topic = self.topic(m.get("topic"), root, cluster)
@@ -363,20 +555,23 @@ class _Parser:
         consumer = self.consumer(m["consumer"])
         faults = self.faults(m.get("faults"), duration, cluster, topic)
         nemesis = self.nemesis(m["nemesis"], duration, cluster, topic) if "nemesis" in m else None
+        self.planned(m, faults, nemesis, duration)
         return Scenario(
             name=name,
-            description=self.string(m["description"], "description") if "description" in m else "",
-            seed=self.integer(m["seed"], "seed", 0) if "seed" in m else DEFAULT_SEED,
+            description=(self.text(m["description"], "description", lines=True) if "description" in m else ""),
+            seed=self.integer(m["seed"], "seed", 0, MAX_BIG) if "seed" in m else DEFAULT_SEED,
             duration=duration,
-            drain_timeout=(self.duration(m["drain_timeout"], "drain_timeout")
+            drain_timeout=(self.duration(m["drain_timeout"], "drain_timeout", high=MAX_DRAIN)
                            if "drain_timeout" in m else DEFAULT_DRAIN_TIMEOUT),
             cluster=cluster, topic=topic, producer=producer, consumer=consumer, faults=faults,
             expect=(self.expect(m["expect"]) if "expect" in m
                     else semantics.documented_expect(producer.semantic, consumer.mode)),
-            path=Path(self.path), nemesis=nemesis)
+            path=Path(self.text(m["path"], "path") if self.record else self.path), nemesis=nemesis)
 
     def cluster(self, node) -> ClusterSpec:
-        m = self.mapping(node, "cluster", ("compose", "bootstrap", "containers", "broker_config", "hosts", "commands"))
+        keys = ("compose", "bootstrap", "containers", "broker_config", "hosts", "commands")
+        m = self.mapping(node, "cluster", (*keys, "broker_ids") if self.record else keys,
+                         ("broker_ids",) if self.record else (), listed=keys)
         if ("compose" in m) == ("bootstrap" in m):
             where = m.get("bootstrap", node)
             raise self.error(where, "cluster", "give exactly one of compose or bootstrap (compose: FILE, or "
@@ -401,27 +596,44 @@ class _Parser:
         compose, ids = None, tuple(sorted(containers or hosts))
         if "compose" in m:
             compose = self.compose_path(m["compose"])
-            found = self.compose_brokers(m["compose"], compose)
-            if not containers:
-                containers, ids = found, tuple(sorted(found))
+            if self.record and not containers:
+                raise self.error(node, "cluster.containers", "required with compose (the brokers kchaos found in it)")
+            if not self.record:
+                found = self.compose_brokers(m["compose"], compose)
+                if not containers:
+                    containers, ids = found, tuple(sorted(found))
+        recorded = self.value(m["broker_ids"]) if self.record else list(ids)
+        if recorded != list(ids):
+            shown = repr(recorded) if isinstance(recorded, list) and len(repr(recorded)) <= 60 else _shown(recorded)
+            raise self.error(m["broker_ids"], "cluster.broker_ids", f"{shown} are not the brokers of containers or "
+                                                                    f"hosts ({list(ids)})")
         bootstrap = self.bootstrap(m["bootstrap"]) if "bootstrap" in m else None
         broker_config = self.stringified(m["broker_config"], "cluster.broker_config") if "broker_config" in m else {}
         return ClusterSpec(compose, bootstrap, containers, broker_config, ids, hosts, commands)
 
     def broker_map(self, node, section: str, what: str, example: str) -> dict[int, str]:
-        """containers or hosts: {broker id: name}."""
+        """containers or hosts: {broker id: name}. A host can never be read as an option (`-oProxyCommand=`)."""
         out = {}
         second = example.replace("1", "2").replace("-a", "-b")
+        hosts = section == "cluster.hosts"
+        rule = ("letters, digits, . _ - : @ [ ], not starting with -" if hosts
+                else "Docker's names: letters, digits, . _ -, starting with a letter or digit")
         for key, (v, key_node) in self.raw_mapping(node, section).items():
-            field = f"{section}.{key}"
-            ident = int(key) if isinstance(key, str) and key.strip().isdigit() else key
-            if not isinstance(ident, int) or isinstance(ident, bool) or ident < 0:
-                raise self.error(key_node, field, f"keys are broker ids (integers >= 0), e.g. {{1: {example}}}")
+            field = f"{section}.{_brief(key)}"
+            ident = int(key) if isinstance(key, str) and _BROKER_ID_RE.match(key) else key
+            if not isinstance(ident, int) or isinstance(ident, bool) or not 0 <= ident <= MAX_BROKER_ID:
+                raise self.error(key_node, field, f"keys are broker ids (integers 0..{MAX_BROKER_ID}, Kafka's "
+                                                  f"node.id), e.g. {{1: {example}}}")
             if not isinstance(v, str) or not v.strip():
                 raise self.error(key_node, field, f"must be {what}, e.g. {{1: {example}}}")
+            name = v.strip()
+            if len(name) > MAX_HOST or not (_HOST_RE if hosts else _CONTAINER_RE).match(name):
+                raise self.error(key_node, field, f"{_shown(name)} is not {what} ({rule}; at most {MAX_HOST})")
             if ident in out:
                 raise self.error(key_node, field, "broker id given twice")
-            out[ident] = v.strip()
+            if not hosts and name in out.values():
+                raise self.error(key_node, field, f"{name} is already another broker's container (one each)")
+            out[ident] = name
         if not out:
             raise self.error(node, section, f"is empty (e.g. {{1: {example}, 2: {second}}})")
         return out
@@ -437,85 +649,97 @@ class _Parser:
             if action not in m:
                 continue
             field, argv = f"cluster.commands.{action}", m[action]
-            if not isinstance(argv, yaml.SequenceNode) or not argv.value:
-                raise self.error(argv, field, f"must be a non-empty list of strings, not {self.kind(argv)} "
-                                              "(e.g. [ssh, '{host}', sudo, systemctl, start, kafka])")
+            if not isinstance(argv, yaml.SequenceNode) or not argv.value or len(argv.value) > MAX_WORDS:
+                raise self.error(argv, field, f"must be a non-empty list of at most {MAX_WORDS} strings, not "
+                                              f"{self.kind(argv)} (e.g. [ssh, '{{host}}', sudo, systemctl, start, kafka])")
             words = []
             for i, item in enumerate(argv.value):
                 v = self.value(item) if isinstance(item, yaml.ScalarNode) else None
                 if not isinstance(v, str) or (i == 0 and not v.strip()):
                     raise self.error(item, f"{field}[{i}]", f"must be a string, not {self.kind(item)} "
                                                             "(quote numbers, e.g. \"-9\")")
+                if len(v) > MAX_TEXT or "\0" in v:
+                    raise self.error(item, f"{field}[{i}]", f"an argument is at most {MAX_TEXT} characters, "
+                                                            "without NUL")
                 for name in _PLACEHOLDER_RE.findall(v):
                     if name not in ("host", "broker"):
-                        close = difflib.get_close_matches(name, ("host", "broker"), n=1)
-                        hint = f"did you mean {{{close[0]}}}? " if close else ""
-                        raise self.error(item, f"{field}[{i}]", f"unknown placeholder {{{name}}} "
+                        hint = _did_you_mean(name, ("host", "broker"), "{{{}}}")
+                        raise self.error(item, f"{field}[{i}]", f"unknown placeholder {{{_brief(name)}}} "
                                                                 f"({hint}allowed: {{host}}, {{broker}})")
                 words.append(v)
             out[action] = tuple(words)
         return out
 
     def bootstrap(self, node) -> str:
-        text = self.string(node, "cluster.bootstrap")
-        for part in text.split(","):
-            host, _, port = part.strip().rpartition(":")
-            if not host or not port.isdigit():
-                raise self.error(node, "cluster.bootstrap", f"{part.strip()!r} is not HOST:PORT "
+        parts = [p.strip() for p in self.text(node, "cluster.bootstrap").split(",")]
+        for part in parts:
+            host, _, port = part.rpartition(":")
+            if not (host and len(host) <= MAX_HOST and _HOST_RE.match(host) and _PORT_RE.match(port)
+                    and 0 < int(port) < 65536):
+                raise self.error(node, "cluster.bootstrap", f"{_shown(part)} is not HOST:PORT "
                                                             "(e.g. 127.0.0.1:19092, comma-separated)")
-        return ",".join(p.strip() for p in text.split(","))
+        return ",".join(parts)
 
     def compose_path(self, node) -> Path:
-        given = Path(self.string(node, "cluster.compose")).expanduser()
+        text = self.text(node, "cluster.compose")
+        if self.record:
+            return Path(text)   # as recorded: verify and heal need no compose file
+        try:
+            given = Path(text).expanduser()
+        except RuntimeError:   # ~user without a home directory
+            given = Path(text)
         bases = [Path.cwd()]
         if self.path != "<string>":
-            here = Path(self.path).resolve().parent
-            bases += [here, here.parent]
+            try:
+                here = Path(self.path).resolve().parent
+                bases += [here, here.parent]
+            except (OSError, RuntimeError):
+                pass
         candidates = [given] if given.is_absolute() else [b / given for b in bases]
+        problem = None
         for candidate in candidates:
-            if candidate.is_file():
-                return candidate.resolve()
+            try:
+                if candidate.is_file():
+                    return candidate.resolve()
+            except (OSError, RuntimeError) as e:   # a name too long, a symlink loop
+                problem = getattr(e, "strerror", None) or str(e)
+        if problem:
+            raise self.error(node, "cluster.compose", f"{_shown(text)} cannot be looked up ({problem})")
         looked = ", ".join(str(c.parent) for c in candidates)
         raise self.error(node, "cluster.compose", f"{given} not found (looked in {looked})")
 
     def compose_brokers(self, node, compose: Path) -> dict[int, str]:
-        """{broker id: service name} for services labelled kchaos.broker.id."""
-        field = "cluster.compose"
         try:
-            doc = yaml.safe_load(compose.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-            raise self.error(node, field, f"cannot read {compose} ({str(e).splitlines()[0]})") from None
-        services = doc.get("services") if isinstance(doc, dict) else None
-        found = {}
-        for service, spec in (services.items() if isinstance(services, dict) else ()):
-            labels = spec.get("labels") if isinstance(spec, dict) else None
-            if isinstance(labels, list):
-                labels = dict(str(item).partition("=")[::2] for item in labels)
-            if not isinstance(labels, dict) or BROKER_LABEL not in labels:
-                continue
-            ident = str(labels[BROKER_LABEL]).strip()
-            if not ident.isdigit() or int(ident) in found:
-                raise self.error(node, field, f"service {service} in {compose.name} has {BROKER_LABEL}="
-                                              f"{labels[BROKER_LABEL]!r} (needs a unique integer broker id)")
-            found[int(ident)] = str(service)
-        if not found:
-            raise self.error(node, field, f"no service in {compose.name} has the label {BROKER_LABEL} "
-                                          f"(label each broker, e.g. labels: {{{BROKER_LABEL}: \"1\"}})")
-        return found
+            return _compose_brokers(compose)
+        except yamlfile.Unreadable as e:
+            raise self.error(node, "cluster.compose", str(e)) from None
 
     def topic(self, node, root, cluster: ClusterSpec) -> TopicSpec:
         m = self.mapping(node, "topic", ("name", "partitions", "replication_factor", "config")) if node else {}
-        name = self.string(m["name"], "topic.name") if "name" in m else DEFAULT_TOPIC["name"]
-        partitions = self.integer(m["partitions"], "topic.partitions", 1) if "partitions" in m \
+        name = DEFAULT_TOPIC["name"]
+        if "name" in m:
+            name = self.text(m["name"], "topic.name", topics.MAX_NAME,
+                             why="; Kafka allows 249 and kchaos appends -<run stamp>")
+            problem = topics.name_problem(name)
+            if problem:
+                raise self.error(m["name"], "topic.name", f"{_shown(name)} {problem}")
+        partitions = self.integer(m["partitions"], "topic.partitions", 1, topics.MAX_PARTITIONS,
+                                  ", kchaos's bound for a test topic") if "partitions" in m \
             else DEFAULT_TOPIC["partitions"]
         rf_node = m.get("replication_factor", node or root)
-        rf = self.integer(rf_node, "topic.replication_factor", 1) if "replication_factor" in m \
+        rf = self.integer(rf_node, "topic.replication_factor", 1, topics.MAX_REPLICATION,
+                          ", Kafka's 16-bit replication factor") if "replication_factor" in m \
             else DEFAULT_TOPIC["replication_factor"]
         brokers = len(cluster.broker_ids)
         if brokers and rf > brokers:
             raise self.error(rf_node, "topic.replication_factor",
                              f"{rf} is more than the {brokers} broker(s) (allowed: 1..{brokers})")
-        config = self.stringified(m["config"], "topic.config") if "config" in m else {}
+        config = self.stringified(m["config"], "topic.config", topics.CONFIGS) if "config" in m else {}
+        if int(config.get("min.insync.replicas", 1)) > rf:
+            where = self.key_node(m["config"], "min.insync.replicas")
+            raise self.error(where, "topic.config.min.insync.replicas",
+                             f"{config['min.insync.replicas']} is more than replication_factor {rf} (allowed: "
+                             f"1..{rf}; above it every acks=all send fails)")
         return TopicSpec(name, partitions, rf, config)
 
     def producer(self, node) -> ProducerSpec:
@@ -523,19 +747,21 @@ class _Parser:
         semantic = self.choice(m["semantic"], "producer.semantic", semantics.PRESETS)
         if "rate" in m and "count" in m:
             raise self.error(m["count"], "producer.count", "give rate or count, not both")
-        rate = self.number(m["rate"], "producer.rate") if "rate" in m else None
-        count = self.integer(m["count"], "producer.count", 1) if "count" in m else None
+        rate = self.number(m["rate"], "producer.rate", MAX_RATE, " records/s") if "rate" in m else None
+        count = self.integer(m["count"], "producer.count", 1, MAX_COUNT) if "count" in m else None
         if rate is None and count is None:
             rate = DEFAULT_RATE
-        value_size = self.integer(m["value_size"], "producer.value_size", 1) if "value_size" in m \
-            else DEFAULT_VALUE_SIZE
+        value_size = self.integer(m["value_size"], "producer.value_size", 1, MAX_VALUE_SIZE,
+                                  " bytes: a record must fit Kafka's default max.message.bytes, 1048588") \
+            if "value_size" in m else DEFAULT_VALUE_SIZE
         config = self.client_config(m, "producer", lambda raw: semantics.producer_settings(semantic, raw))
         return ProducerSpec(semantic, rate, count, value_size, config)
 
     def consumer(self, node) -> ConsumerSpec:
         m = self.mapping(node, "consumer", ("mode", "process_time", "config"), ("mode",))
         mode = self.choice(m["mode"], "consumer.mode", semantics.MODES)
-        process_time = self.duration(m["process_time"], "consumer.process_time", positive=False) \
+        process_time = self.duration(m["process_time"], "consumer.process_time", positive=False,
+                                     high=MAX_PROCESS_TIME, why=" per record") \
             if "process_time" in m else DEFAULT_PROCESS_TIME
         config = self.client_config(m, "consumer", lambda raw: semantics.consumer_settings(mode, raw))
         return ConsumerSpec(mode, process_time, config)
@@ -544,10 +770,9 @@ class _Parser:
         """A producer semantic or consumer mode; reserved ones are refused until they are built."""
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
         ready = [k for k, entry in table.items() if not entry.reserved]
-        if v not in table:
-            close = difflib.get_close_matches(str(v), list(table), n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            raise self.error(node, field, f"{self.kind(node)} is unknown ({hint}allowed: {', '.join(ready)})")
+        if not isinstance(v, str) or v not in table:
+            raise self.error(node, field, f"{self.kind(node)} is unknown ({_did_you_mean(v, table)}"
+                                          f"allowed: {', '.join(ready)})")
         if table[v].reserved:
             raise self.error(node, field, f"{v} is reserved and not implemented yet (implemented: {', '.join(ready)})")
         return v
@@ -559,7 +784,7 @@ class _Parser:
             return settings({k: v for k, (v, _) in raw.items()})
         except semantics.SettingError as e:
             where = raw[e.key][1] if e.key in raw else m["config"]
-            raise self.error(where, f"{section}.config.{e.key}", e.detail) from None
+            raise self.error(where, f"{section}.config.{_brief(e.key)}", e.detail) from None
 
     def faults(self, node, duration: float, cluster: ClusterSpec, topic: TopicSpec) -> tuple[FaultSpec, ...]:
         if node is None:
@@ -575,7 +800,7 @@ class _Parser:
         if start >= duration:
             raise self.error(m["start"], "nemesis.start", f"{start:g}s is not before the end of the run "
                                                           f"(allowed: 0 <= start < duration {duration:g}s)")
-        interval = self.duration(m["interval"], "nemesis.interval")
+        interval = self.duration(m["interval"], "nemesis.interval", low=MIN_EVERY)
         jitter = self.duration(m["jitter"], "nemesis.jitter", positive=False) if "jitter" in m else 0.0
         if jitter > interval:
             raise self.error(m["jitter"], "nemesis.jitter", f"{jitter:g}s is more than interval {interval:g}s "
@@ -589,21 +814,41 @@ class _Parser:
                        for i, item in enumerate(items.value))
         return NemesisSpec(start, interval, jitter, recovery, faults)
 
-    def fault(self, node, field: str, duration: float, cluster: ClusterSpec, topic: TopicSpec,
+    def planned(self, m: dict, faults: tuple, nemesis: NemesisSpec | None, duration: float) -> None:
+        """Refuse a schedule of more than schedule.MAX_PLANNED actions (automatic heals included)."""
+        cap, total = schedule.MAX_PLANNED, 0
+        for i, f in enumerate(faults):
+            total += schedule.planned_actions(f, duration)
+            if total > cap:
+                key = "every" if f.every is not None else "at"
+                raise self.error(self.key_node(m["faults"].value[i], key), f"faults[{i}].{key}",
+                                 f"the faults so far plan {total} actions within duration {duration:g}s, heals "
+                                 f"included (allowed: at most {cap} per run; give count, or a longer every)")
+        if nemesis is not None and total + schedule.most_nemesis_actions(nemesis, duration) > cap:
+            raise self.error(m["nemesis"], "nemesis.interval",
+                             f"the nemesis may plan up to {schedule.most_nemesis_actions(nemesis, duration)} actions "
+                             f"within duration {duration:g}s, heals included, and the faults {total} (allowed: at "
+                             f"most {cap} per run; a longer interval or recovery)")
+
+    def fault(self, node, field: str, duration: float, cluster: ClusterSpec | None, topic: TopicSpec | None,
               nemesis: bool = False) -> FaultSpec:
-        """One item of faults (timed by at or every) or of nemesis.faults (timed by the nemesis)."""
-        m = self.mapping(node, field, _FAULT_KEYS, ("action",))
-        action = self.action(m["action"], f"{field}.action", _NEMESIS_ACTIONS if nemesis else ACTIONS)
-        self.fault_keys(node, m, field, action, nemesis)
+        """One item of faults (timed by at or every) or of nemesis.faults (timed by the nemesis). Without a
+        cluster and topic (a fault read back alone) the brokers and topic it names are not checked."""
+        keys = (*_FAULT_KEYS, "line") if self.record else _FAULT_KEYS
+        m = self.mapping(node, field, keys, ("action", "line") if self.record else ("action",), listed=_FAULT_KEYS)
+        action = self.action(m["action"], f"{field}.action", catalog.NEMESIS_ACTIONS if nemesis else ACTIONS)
+        entry = catalog.ACTIONS[action]
+        self.fault_keys(node, m, field, entry, nemesis)
         if "target" in m:
-            target = self.target(m["target"], f"{field}.target", action, cluster, topic)
-        elif action in _NO_TARGET:
+            target = self.target(m["target"], f"{field}.target", entry, cluster, topic)
+        elif not entry.targets:
             target = ""
-            if not cluster.broker_ids:
+            if cluster is not None and not cluster.broker_ids:
                 raise self.error(m["action"], f"{field}.action", self.no_brokers())
         else:
             raise self.error(node, f"{field}.target", "required")
         at = every = count = None
+        jitter = 0.0
         if nemesis:
             pass
         elif ("at" in m) == ("every" in m):
@@ -617,48 +862,50 @@ class _Parser:
                 if key in m:
                     raise self.error(m[key], f"{field}.{key}", "only with every, not with at")
         else:
-            every = self.duration(m["every"], f"{field}.every")
+            every = self.duration(m["every"], f"{field}.every", low=MIN_EVERY)
             if every >= duration:
                 raise self.error(m["every"], f"{field}.every", f"{every:g}s never fires within duration "
                                                                f"{duration:g}s (allowed: 0 < every < duration)")
-            count = self.integer(m["count"], f"{field}.count", 1) if "count" in m else None
-        jitter = self.duration(m["jitter"], f"{field}.jitter", positive=False) if "jitter" in m else 0.0
+            count = self.integer(m["count"], f"{field}.count", 1, schedule.MAX_PLANNED) if "count" in m else None
+            if "jitter" in m:
+                jitter = self.duration(m["jitter"], f"{field}.jitter", positive=False)
+                if jitter > every:
+                    raise self.error(m["jitter"], f"{field}.jitter", f"{jitter:g}s is more than every {every:g}s "
+                                                                     "(allowed: 0 <= jitter <= every)")
         length = self.duration(m["duration"], f"{field}.duration") if "duration" in m else None
         if action == "crash" and length is None:
             raise self.error(node, f"{field}.duration", "required for crash (how long until a fresh worker starts)")
         if nemesis and length is None:
             raise self.error(node, f"{field}.duration", "required in a nemesis fault (the nemesis heals it after "
                                                         "this long)")
-        if action in _HEALERS and length is not None:
+        if entry.healer and length is not None:
             raise self.error(m["duration"], f"{field}.duration", f"{action} heals; it takes no duration")
         if action == "rolling-restart" and length is not None:
             raise self.error(m["duration"], f"{field}.duration", "rolling-restart takes no duration (it ends "
                                                                  "when the last broker is back in sync)")
-        if cluster.commands:
-            self.has_commands(m, field, action, length, cluster)
+        if cluster is not None and cluster.commands:
+            self.has_commands(m, field, entry, length, cluster)
         extra = self.network_fields(node, m, field, action, cluster)
-        return FaultSpec(action, target, at, every, count, jitter, length, node.start_mark.line + 1, **extra)
+        line = self.integer(m["line"], f"{field}.line", 0, MAX_FILE_BYTES) if self.record else node.start_mark.line + 1
+        return FaultSpec(action, target, at, every, count, jitter, length, line, **extra)
 
-    def fault_keys(self, node, m: dict, field: str, action: str, nemesis: bool) -> None:
+    def fault_keys(self, node, m: dict, field: str, entry: catalog.Action, nemesis: bool) -> None:
         """Refuse keys another action (or a timed fault) takes; `mapping` already refused unknown ones."""
-        own = ("action", "duration") if action in _NO_TARGET else ("action", "target", "duration")
-        known = [*(() if nemesis else _TIMING), *own, *_FIELDS_OF.get(action, ())]
+        own = ("action", "target", "duration") if entry.targets else ("action", "duration")
+        known = [*(() if nemesis else _TIMING), *own, *entry.fields, *(("line",) if self.record else ())]
         for key in m:
             if key in known:
                 continue
             if key == "target":
-                why = f"{action} takes no target ({_NO_TARGET[action]})"
+                why = f"{entry.name} takes no target ({entry.no_target})"
             elif key in _TIMING:
                 why = f"unknown key in a nemesis fault (the nemesis decides when; known: {', '.join(known)})"
             else:
-                owners = ", ".join(a for a, keys in _FIELDS_OF.items() if key in keys)
-                why = f"unknown key for {action} ({key} is for {owners}; known: {', '.join(known)})"
+                owners = ", ".join(a.name for a in catalog.TABLE if key in a.fields)
+                why = f"unknown key for {entry.name} ({key} is for {owners}; known: {', '.join(known)})"
             raise self.error(self.key_node(node, key), f"{field}.{key}", why)
 
-    def key_node(self, node, key: str):
-        return next(k for k, _ in reversed(node.value) if isinstance(k, yaml.ScalarNode) and k.value == key)
-
-    def network_fields(self, node, m: dict, field: str, action: str, cluster: ClusterSpec) -> dict:
+    def network_fields(self, node, m: dict, field: str, action: str, cluster: ClusterSpec | None) -> dict:
         """The FaultSpec fields past `line`, for the actions that take them."""
         out = {}
         if "direction" in m:
@@ -671,7 +918,7 @@ class _Parser:
                 out["groups"] = self.groups(m["groups"], f"{field}.groups", cluster)
             else:
                 out["shape"] = self.word(m["shape"], f"{field}.shape", "a shape", SHAPES)
-                if len(cluster.broker_ids) < 2:
+                if cluster is not None and len(cluster.broker_ids) < 2:
                     raise self.error(m["shape"], f"{field}.shape", f"a split needs at least 2 brokers "
                                                                    f"(have {len(cluster.broker_ids)})")
         if action == "loss":
@@ -679,36 +926,39 @@ class _Parser:
                 raise self.error(node, f"{field}.probability", "required for loss (e.g. probability: 0.1)")
             given = m["probability"]
             v = self.value(given) if isinstance(given, yaml.ScalarNode) else None
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
-                raise self.error(given, f"{field}.probability", f"{self.kind(given)} is not a probability "
-                                                                "(allowed: 0 < p <= 1, e.g. 0.1)")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not MIN_PROBABILITY <= v <= 1 \
+                    or round(v, 4) != v:
+                raise self.error(given, f"{field}.probability", f"{self.kind(given)} is not a probability (allowed: "
+                                                                "0.0001 <= p <= 1 in steps of 0.0001, e.g. 0.1; "
+                                                                "iptables is given 4 decimals)")
             out["probability"] = float(v)
         if action == "bandwidth":
             if "rate" not in m:
                 raise self.error(node, f"{field}.rate", "required for bandwidth (e.g. rate: 1mbit)")
             v = self.value(m["rate"]) if isinstance(m["rate"], yaml.ScalarNode) else None
-            match = _RATE_RE.match(v.strip().lower()) if isinstance(v, str) else None
-            if not match or float(match.group(1)) == 0:
-                raise self.error(m["rate"], f"{field}.rate", f"{self.kind(m['rate'])} is not a rate above 0 "
-                                                             "(e.g. 800bit, 512kbit, 1mbit, 2gbit)")
+            match = _RATE_RE.match(v.strip().lower()) if isinstance(v, str) and len(v) <= 40 else None
+            if not match or not MIN_RATE_BITS <= float(match.group(1)) * _BITS[match.group(2)] <= MAX_RATE_BITS:
+                raise self.error(m["rate"], f"{field}.rate", f"{self.kind(m['rate'])} is not a rate from 8kbit to "
+                                                             "100gbit (e.g. 512kbit, 1mbit, 2gbit; below 8kbit one "
+                                                             "1500-byte packet takes 1.5 s)")
             out["rate"] = match.group(0)
         if action == "delay":
             if "latency" not in m:
                 raise self.error(node, f"{field}.latency", "required for delay (e.g. latency: 100ms)")
-            out["latency"] = self.duration(m["latency"], f"{field}.latency")
+            out["latency"] = self.duration(m["latency"], f"{field}.latency", low=MIN_LATENCY, high=MAX_LATENCY)
             if "latency_jitter" in m:
-                out["latency_jitter"] = self.duration(m["latency_jitter"], f"{field}.latency_jitter", positive=False)
+                out["latency_jitter"] = self.duration(m["latency_jitter"], f"{field}.latency_jitter", positive=False,
+                                                      high=out["latency"], why=", the latency")
         return out
 
     def word(self, node, field: str, what: str, allowed: tuple) -> str:
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
-        if v not in allowed:
-            close = difflib.get_close_matches(str(v), allowed, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            raise self.error(node, field, f"{self.kind(node)} is not {what} ({hint}allowed: {', '.join(allowed)})")
+        if not isinstance(v, str) or v not in allowed:
+            raise self.error(node, field, f"{self.kind(node)} is not {what} ({_did_you_mean(v, allowed)}"
+                                          f"allowed: {', '.join(allowed)})")
         return v
 
-    def groups(self, node, field: str, cluster: ClusterSpec) -> tuple[tuple[int, ...], ...]:
+    def groups(self, node, field: str, cluster: ClusterSpec | None) -> tuple[tuple[int, ...], ...]:
         example = "(e.g. [[1], [2, 3]]; brokers not listed are left alone)"
         if not isinstance(node, yaml.SequenceNode):
             raise self.error(node, field, f"must be a list of broker-id lists, not {self.kind(node)} {example}")
@@ -720,9 +970,9 @@ class _Parser:
             ids = []
             for item in group.value:
                 v = self.value(item) if isinstance(item, yaml.ScalarNode) else None
-                if not isinstance(v, int) or isinstance(v, bool):
+                if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_BROKER_ID:
                     raise self.error(item, f"{field}[{i}]", f"{self.kind(item)} is not a broker id")
-                if v not in cluster.broker_ids:
+                if cluster is not None and v not in cluster.broker_ids:
                     brokers = ", ".join(map(str, cluster.broker_ids)) or "none"
                     raise self.error(item, f"{field}[{i}]", f"broker {v} does not exist (brokers: {brokers})")
                 if v in seen:
@@ -735,25 +985,27 @@ class _Parser:
             raise self.error(node, field, f"needs at least 2 groups, not {len(out)} {example}")
         return tuple(out)
 
-    def has_commands(self, m: dict, field: str, action: str, length: float | None, cluster: ClusterSpec) -> None:
+    def has_commands(self, m: dict, field: str, entry: catalog.Action, length: float | None,
+                     cluster: ClusterSpec) -> None:
         """Under cluster.commands, a fault needs a template for its action and, with a duration, its heal."""
-        have = ", ".join(cluster.commands)
-        if action in NETWORK_ACTIONS or action == "heal-network":
+        have, action = ", ".join(cluster.commands), entry.name
+        if entry.family == "network":
             raise self.error(m["action"], f"{field}.action", f"{action}: network faults need Docker containers, "
                                                              "not cluster.commands (use compose, or containers)")
-        if action == "rolling-restart":
-            raise self.error(m["action"], f"{field}.action", "rolling-restart needs Docker containers, not "
+        if entry.family == "cluster":
+            raise self.error(m["action"], f"{field}.action", f"{action} needs Docker containers, not "
                                                              "cluster.commands (use compose, or containers)")
+        if entry.family != "broker":
+            return
         if action == "restart" and "restart" not in cluster.commands and not {"stop", "start"} <= set(cluster.commands):
             raise self.error(m["action"], f"{field}.action", "restart has no command in cluster.commands "
                                                              f"(give restart, or stop and start; have: {have})")
-        if action in COMMAND_ACTIONS and action != "restart" and action not in cluster.commands:
+        if action != "restart" and action not in cluster.commands:
             raise self.error(m["action"], f"{field}.action", f"{action} has no command in cluster.commands "
                                                              f"(have: {have})")
-        heal = _HEALED_BY.get(action)
-        if heal and length is not None and heal not in cluster.commands:
-            raise self.error(m["duration"], f"{field}.duration", f"{action} heals with {heal}, which has no command "
-                                                                 f"in cluster.commands (have: {have})")
+        if entry.heal and length is not None and entry.heal not in cluster.commands:
+            raise self.error(m["duration"], f"{field}.duration", f"{action} heals with {entry.heal}, which has no "
+                                                                 f"command in cluster.commands (have: {have})")
 
     def action(self, node, field: str, allowed: tuple = ACTIONS) -> str:
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
@@ -762,9 +1014,8 @@ class _Parser:
         if v in ACTIONS and v not in allowed:
             raise self.error(node, field, f"{v} is not a nemesis fault (the nemesis heals each fault itself; "
                                           f"allowed: {', '.join(allowed)})")
-        if v not in ACTIONS:
-            close = [_RENAMED[v]] if v in _RENAMED else difflib.get_close_matches(str(v), ACTIONS, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+        if not isinstance(v, str) or v not in ACTIONS:
+            hint = f"did you mean {_RENAMED[v]}? " if v in _RENAMED else _did_you_mean(v, ACTIONS)
             raise self.error(node, field, f"{self.kind(node)} is not an action ({hint}supported: {', '.join(ACTIONS)})")
         return v
 
@@ -772,26 +1023,29 @@ class _Parser:
         return ("broker faults need cluster.containers (or hosts and commands) when the cluster is given by "
                 "bootstrap (e.g. containers: {1: kafka-1})")
 
-    def target(self, node, field: str, action: str, cluster: ClusterSpec, topic: TopicSpec) -> str:
+    def target(self, node, field: str, entry: catalog.Action, cluster: ClusterSpec | None,
+               topic: TopicSpec | None) -> str:
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
-        kinds, allowed = _TARGETS_OF[action]
-        match = _TARGET_RE.match(v) if isinstance(v, str) else None
+        action, allowed = entry.name, entry.targets_text
+        match = _TARGET_RE.match(v) if isinstance(v, str) and len(v) <= 600 else None
         if not match:
             raise self.error(node, field, f"{self.kind(node)} is not a target of {action} (allowed: {allowed})")
         broker, n, role, name, partition, coordinator, key, word = match.groups()
         kind = broker or role or coordinator or word
         target = (f"broker({int(n)})" if broker else f"{role}({name},{int(partition)})" if role
                   else f"{coordinator}({key})" if coordinator else word)
-        if kind not in kinds:
+        if kind not in entry.targets:
             raise self.error(node, field, f"{target} is not a target of {action} (allowed: {allowed})")
         if kind in ("producer", "consumer"):
             return target
-        if not cluster.broker_ids:
+        if broker and int(n) > MAX_BROKER_ID:
+            raise self.error(node, field, f"{target}: broker ids are 0..{MAX_BROKER_ID} (Kafka's node.id)")
+        if cluster is not None and not cluster.broker_ids:
             raise self.error(node, field, self.no_brokers())
-        if broker and int(n) not in cluster.broker_ids:
+        if broker and cluster is not None and int(n) not in cluster.broker_ids:
             brokers = ", ".join(map(str, cluster.broker_ids))
             raise self.error(node, field, f"{target} does not exist (brokers: {brokers})")
-        if role:
+        if role and topic is not None:
             if name != topic.name:
                 raise self.error(node, field, f"{target}: no topic {name} (the scenario's topic is {topic.name})")
             if int(partition) >= topic.partitions:
@@ -806,20 +1060,24 @@ class _Parser:
         return target
 
     def expect(self, node) -> dict[str, int | None]:
-        m = self.mapping(node, "expect", EXPECT_KEYS)
+        """Upper bounds on the verdict's counts (kafka_chaos.counts); a reserved count is refused with why."""
+        m = self.mapping(node, "expect", (*counts.COUNT_NAMES, *counts.RESERVED), listed=counts.COUNT_NAMES)
         out = {}
         for key, value_node in m.items():
+            if key in counts.RESERVED:
+                raise self.error(self.key_node(node, key), f"expect.{key}", f"nothing measures it yet: "
+                                                                            f"{counts.RESERVED[key]}")
             v = self.value(value_node) if isinstance(value_node, yaml.ScalarNode) else None
             if v == "any":
                 out[key] = None
-            elif isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+            elif isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_BIG:
                 out[key] = v
             else:
                 raise self.error(value_node, f"expect.{key}", f"{self.kind(value_node)} is not an expectation "
-                                                              "(allowed: 0, an upper bound >= 0, or any)")
+                                                              f"(allowed: 0, an upper bound 0..{MAX_BIG}, or any)")
         return out
 
 
 def _stem(path: str) -> str:
     stem = Path(path).stem if path != "<string>" else "scenario"
-    return stem if _NAME_RE.match(stem) else "scenario"
+    return stem if _NAME_RE.match(stem) and len(stem) <= MAX_NAME else "scenario"

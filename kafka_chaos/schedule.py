@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 from dataclasses import dataclass
 
-NETWORK_ACTIONS = ("isolate", "split", "isolate-clients", "isolate-replication", "loss", "bandwidth", "delay")
+from kafka_chaos import catalog
+
+NETWORK_ACTIONS = catalog.NETWORK_ACTIONS
 # action -> the action that undoes it (heals of a planned fault undo exactly the brokers it hit)
-HEALS = {"pause": "unpause", "kill": "start", "stop": "start", "crash": "restart-worker",
-         **{a: "heal-network" for a in NETWORK_ACTIONS}}
+HEALS = catalog.HEALS
+MAX_PLANNED = 10_000   # planned actions of one run, automatic heals included
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,35 @@ def plan(faults, duration: float, seed: int, nemesis=None) -> list[Planned]:
         if f.at is not None:
             times = [f.at]
         else:
-            times, t = [], f.every
-            while t < duration and (f.count is None or len(times) < f.count):
-                times.append(max(0.0, t + rng.uniform(-f.jitter, f.jitter)))
-                t += f.every
+            times = [max(0.0, k * f.every + rng.uniform(-f.jitter, f.jitter))
+                     for k in range(1, _repeats(f.every, duration, f.count) + 1)]
         firings += [Planned(t, f.action, f.target, f.duration, f) for t in times]
     if nemesis is not None:
         firings += nemesis_firings(nemesis, duration, seed)
     return _with_heals(firings)
+
+
+def _repeats(every: float, duration: float, count: int | None) -> int:
+    """How many of every, 2 * every, ... fall before `duration` (at most `count`), without looping over them."""
+    n = max(0, math.ceil(duration / every) - 1)
+    while (n + 1) * every < duration:   # float rounding either way
+        n += 1
+    while n and n * every >= duration:
+        n -= 1
+    return n if count is None else min(n, count)
+
+
+def planned_actions(fault, duration: float) -> int:
+    """How many actions `plan` gives one fault within `duration`: its firings, and their heals."""
+    firings = 1 if fault.at is not None else _repeats(fault.every, duration, fault.count)
+    return firings * (2 if fault.duration and fault.action in HEALS else 1)
+
+
+def most_nemesis_actions(nemesis, duration: float) -> int:
+    """At most how many actions the nemesis plans within `duration`, heals included: its faults are at
+    least max(interval - jitter, shortest fault duration + recovery) apart."""
+    gap = max(nemesis.interval - nemesis.jitter, min(f.duration or 0 for f in nemesis.faults) + nemesis.recovery)
+    return 2 * (math.floor(max(0.0, duration - nemesis.start) / gap) + 1) if gap > 0 else math.inf   # +1: rounding
 
 
 def nemesis_firings(nemesis, duration: float, seed: int) -> list[Planned]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass, field
 
 import kafka
@@ -16,6 +17,13 @@ from .errors import ScenarioError
 
 ANY = None  # an expectation of None means "any count is fine"
 MAX_RETRIES = 2147483647  # Java's Integer.MAX_VALUE, Kafka's default since 2.1; JSON-able, unlike inf
+MAX_SETTING = 2147483647  # every numeric client setting is a whole number in 0..Java's int (or `AT_LEAST_ONE`)
+AT_LEAST_ONE = {"max_in_flight_requests_per_connection", "max_poll_records", "metrics_num_samples"}
+MAX_SETTING_TEXT = 4096   # a string setting
+_WHOLE = re.compile(r"^\s*[+-]?[0-9]{1,19}\s*$")
+_DECIMAL = re.compile(r"^\s*[+-]?([0-9]{1,19}(\.[0-9]{0,19})?|\.[0-9]{1,19})([eE][+-]?[0-9]{1,3})?\s*$")
+_VERSION_PART = re.compile(r"^[0-9]{1,4}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -200,7 +208,7 @@ def normalize_config(raw: dict, defaults: dict, owned: dict) -> tuple[dict, dict
         if key in owned:
             raise SettingError(written, f"kchaos sets {key} itself{owned[key]}; remove it")
         if key not in defaults:
-            close = difflib.get_close_matches(key, list(defaults), n=1)
+            close = difflib.get_close_matches(key, list(defaults), n=1) if len(key) <= 64 else []
             hint = f"did you mean {close[0]}? " if close else ""
             raise SettingError(written, f"not a kafka-python {_kind(defaults)} setting ({hint}"
                                         "use kafka-python or Java dotted names)")
@@ -220,12 +228,14 @@ def _coerce(written: str, key: str, value, default):
     if key == "acks":
         acks = {"0": 0, "1": 1, "all": "all", "-1": "all"}.get(str(value).lower())
         if acks is None or isinstance(value, (bool, float)):
-            raise SettingError(written, f"{value!r} is not an acks value (allowed: 0, 1, all)")
+            raise SettingError(written, f"{shown(value)} is not an acks value (allowed: 0, 1, all)")
         return acks
     if key == "api_version":
-        parts = value.split(".") if isinstance(value, str) else value
-        if not isinstance(parts, list) or not all(str(p).isdigit() for p in parts) or not parts:
-            raise SettingError(written, f"{value!r} is not a version (e.g. \"3.9\" or [3, 9])")
+        parts = value.split(".") if isinstance(value, str) and len(value) <= 20 else value
+        if not isinstance(parts, list) or not 0 < len(parts) <= 4 or \
+                not all(isinstance(p, (int, str)) and not isinstance(p, bool) and _VERSION_PART.match(str(p))
+                        for p in parts):
+            raise SettingError(written, f"{shown(value)} is not a version (e.g. \"3.9\" or [3, 9])")
         return tuple(int(p) for p in parts)
     if isinstance(value, float) and not math.isfinite(value):
         raise SettingError(written, f"{value} is not a finite number")
@@ -235,27 +245,49 @@ def _coerce(written: str, key: str, value, default):
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         if not isinstance(value, bool):
-            raise SettingError(written, f"{value!r} is not a boolean (allowed: true, false)")
+            raise SettingError(written, f"{shown(value)} is not a boolean (allowed: true, false)")
         return value
     if isinstance(default, (int, float)) and not isinstance(default, bool):
         number = _number(value)
         if number is None:
-            raise SettingError(written, f"{value!r} is not a number")
+            raise SettingError(written, f"{shown(value)} is not a number")
+        low = 1 if key in AT_LEAST_ONE else 0
+        if not isinstance(number, int) or not low <= number <= MAX_SETTING:
+            raise SettingError(written, f"{shown(number)} is out of range (allowed: a whole number in "
+                                        f"{low}..{MAX_SETTING}, Java's int)")
         return number
-    if isinstance(default, str):
-        return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(default, str) or (default is None and isinstance(value, str)):
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if len(text) > MAX_SETTING_TEXT or _CONTROL.search(text):
+            raise SettingError(written, f"must be at most {MAX_SETTING_TEXT} characters without control characters")
+        return text
     if default is None:
         return value
     raise SettingError(written, "can only be set from Python code, not in a scenario")
 
 
 def _number(value) -> int | float | None:
+    """A finite number from a YAML number or a decimal string (ASCII digits only); whole floats become ints."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return int(value) if isinstance(value, float) and value.is_integer() else value
-    try:
-        number = _number(float(value)) if "." in value or "e" in value.lower() else int(value)
-    except (TypeError, ValueError):
+    if isinstance(value, float):
+        return (int(value) if value.is_integer() else value) if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    if not isinstance(value, str):
         return None
-    return number if math.isfinite(number) else None
+    if _WHOLE.match(value):
+        return int(value)
+    return _number(float(value)) if _DECIMAL.match(value) else None
+
+
+def shown(value) -> str:
+    """A value as a message shows it: on one line, at most about 60 characters (for scenario messages too)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple, set)):
+        return "a list"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -111,3 +111,52 @@ def test_delay_heals_moves_only_the_heal_of_that_fault_and_keeps_time_order():
     out = delay_heals(pending, 0, 1.2)
     assert [(p.seq, p.t) for p in out] == [(2, 5.5), (1, 6.2), (3, 6.5)]
     assert delay_heals(pending, 7, 3.0) == pending
+
+
+# -- the plan is bounded: validation counts what `plan` will do ------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(every=st.integers(1, 600).map(lambda n: n / 10), count=st.none() | st.integers(1, 50),
+       length=st.none() | st.integers(1, 50), action=st.sampled_from(["pause", "restart", "crash", "loss"]),
+       duration=st.integers(2, 120))
+def test_validation_counts_exactly_the_actions_plan_makes(every, count, length, action, duration):
+    if every >= duration or (action == "crash" and length is None):
+        return
+    target = {"crash": "producer"}.get(action, "random")
+    extra = (f", count: {count}" if count else "") + (f", duration: {length}s" if length else "") + \
+        (", probability: 0.5" if action == "loss" else "")
+    s = scenario.loads(BASE.replace("60s", f"{duration}s") + f"  - {{every: {every}s, action: {action}, "
+                                                             f"target: {target}{extra}}}\n")
+    assert len(schedule.plan(s.faults, s.duration, 0)) == schedule.planned_actions(s.faults[0], s.duration)
+
+
+@settings(max_examples=100, deadline=None)
+@given(interval=st.integers(1, 300).map(lambda n: n / 10), jitter=st.integers(0, 100).map(lambda n: n / 100),
+       recovery=st.integers(0, 50).map(lambda n: n / 10), length=st.integers(1, 100).map(lambda n: n / 10),
+       seed=st.integers(0, 1000))
+def test_the_nemesis_never_plans_more_than_validation_allowed_for(interval, jitter, recovery, length, seed):
+    text = BASE.replace("faults:\n", "") + (f"nemesis: {{interval: {interval}s, jitter: {jitter * interval:.3f}s, "
+                                            f"recovery: {recovery}s, faults: [{{action: kill, target: random, "
+                                            f"duration: {length}s}}, {{action: pause, target: all, duration: "
+                                            f"{length * 2}s}}]}}\n")
+    s = scenario.loads(text)
+    assert len(schedule.plan((), s.duration, seed, s.nemesis)) <= schedule.most_nemesis_actions(s.nemesis, s.duration)
+
+
+def test_a_schedule_of_every_100ms_for_a_day_is_refused_before_it_is_planned():
+    import pytest
+
+    from kafka_chaos.errors import ScenarioError
+    with pytest.raises(ScenarioError, match=r"faults\[0\]\.every: the faults so far plan 863999 actions"):
+        scenario.loads(BASE.replace("60s", "24h") + "  - {every: 100ms, action: restart, target: random}\n")
+    with pytest.raises(ScenarioError, match=r"faults\[0\]\.every: 1ms is shorter than 100ms"):
+        scenario.loads(BASE.replace("60s", "80s") + "  - {every: 1ms, action: restart, target: random}\n")
+
+
+def test_heals_and_network_actions_come_from_the_catalog():
+    from kafka_chaos import catalog
+    assert schedule.HEALS is catalog.HEALS and schedule.NETWORK_ACTIONS is catalog.NETWORK_ACTIONS
