@@ -11,6 +11,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kafka_chaos import __version__
@@ -21,16 +22,29 @@ err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_COMPOSE = Path("compose/kraft-3.yml")
 DEFAULT_VERSION = os.environ.get("KCHAOS_KAFKA_VERSION", "4.1.1")
+EXIT_CODES = """Exit codes:
+
+\b
+  0    every expect: bound held
+  1    an expectation was violated
+  2    invalid input (scenario, flag or run directory); nothing touched the cluster
+  3    infrastructure failure (engine, image, broker, a heal that failed), or an
+       incomplete verdict: some counts could not be measured (no complete audit
+       of the log, the consumer's drain timed out); the report says why
+  130  interrupted (faults were healed first)"""
 
 app = typer.Typer(
     help="kchaos: run a Kafka workload under a fault schedule and verify what was lost, duplicated "
          "or reordered.\n\nStart here: kchaos image build (once, no registry needed), then "
          "kchaos run scenarios/at-least-once-leader-kill.yaml.\n\nExit codes: 0 expectations met, "
-         "1 expectation violated, 2 invalid input, 3 infrastructure failure, 130 interrupted.",
-    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+         "1 expectation violated, 2 invalid input, 3 infrastructure failure or incomplete verdict, "
+         "130 interrupted.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+    rich_markup_mode=None)   # click's plain help: typer's rich help shows "<bool>" after flags, as if they took a value
 image_app = typer.Typer(help="Build the Kafka image locally (Maven Central jars on Debian; no registry).",
-                        no_args_is_help=True)
-cluster_app = typer.Typer(help="Start, inspect and remove the local 3-broker KRaft cluster.", no_args_is_help=True)
+                        no_args_is_help=True, rich_markup_mode=None)
+cluster_app = typer.Typer(help="Start, inspect and remove the local 3-broker KRaft cluster.", no_args_is_help=True,
+                          rich_markup_mode=None)
 app.add_typer(image_app, name="image")
 app.add_typer(cluster_app, name="cluster")
 
@@ -59,9 +73,9 @@ def fail(exc: BaseException) -> typer.Exit:
         err.print("[yellow]interrupted[/]")
         return typer.Exit(ExitCode.INTERRUPTED)
     if isinstance(exc, KchaosError):
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return typer.Exit(exc.exit_code)
-    err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+    err.print(f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for a traceback)",
               highlight=False, soft_wrap=True)
     return typer.Exit(ExitCode.INFRASTRUCTURE)
 
@@ -79,7 +93,7 @@ def guarded(fn):
 # ---------------------------------------------------------------- image
 @image_app.command("build")
 def image_build(kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka release, e.g. 3.9.1 or 4.1.1."),
-                force: bool = typer.Option(False, help="Rebuild even if the image exists.")):
+                force: bool = typer.Option(False, "--force", help="Rebuild even if the image exists.")):
     """Build kchaos/kafka:VERSION from Maven Central jars on a Debian root filesystem.
 
     Needs root, a Docker engine, debootstrap and Maven (scripts/install-docker.sh installs them).
@@ -90,11 +104,11 @@ def image_build(kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka r
     from kafka_chaos import image
 
     def body():
-        with console.status(f"building kchaos/kafka:{kafka_version} …"):
+        with console.status(f"building kchaos/kafka:{escape(kafka_version)} …"):
             result = image.build(kafka_version, force=force)
         for step, how in result.steps.items():
-            console.print(f"  {step}: {how}")
-        console.print(f"[green]built[/] {result.tag} in {result.seconds:.0f} s")
+            console.print(f"  {step}: {escape(str(how))}", highlight=False)
+        console.print(f"[green]built[/] {escape(result.tag)} in {result.seconds:.0f} s")
     guarded(body)
 
 
@@ -119,10 +133,11 @@ def cluster_up(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file 
         start = time.monotonic()
         with console.status("starting containers …"):
             used = cluster.up(kafka_version)
-        console.print(f"image: {used}")
+        console.print(f"image: {escape(used)}", highlight=False)
         with console.status("waiting for brokers …"):
             metadata.wait_ready(cluster, timeout)
-        console.print(f"[green]cluster up[/] in {time.monotonic() - start:.1f} s; bootstrap {cluster.bootstrap}")
+        console.print(f"[green]cluster up[/] in {time.monotonic() - start:.1f} s; "
+                      f"bootstrap {escape(cluster.bootstrap)}")
         _print_status(cluster)
     guarded(body)
 
@@ -156,7 +171,7 @@ def _print_status(cluster) -> None:
     colors = {"running": "green", "paused": "yellow"}
     for row in status(cluster):
         color = colors.get(row.state, "red")
-        table.add_row(str(row.broker), row.container, f"[{color}]{row.state}[/]", row.port,
+        table.add_row(str(row.broker), escape(row.container), f"[{color}]{escape(row.state)}[/]", escape(row.port),
                       "yes" if row.controller else "", str(row.leads))
     console.print(table)
 
@@ -171,23 +186,24 @@ def validate(files: List[Path] = typer.Argument(..., help="Scenario YAML files."
         for path in files:
             s = scenario.load(path)
             nemesis = f", a nemesis of {len(s.nemesis.faults)} fault kinds" if s.nemesis else ""
-            console.print(f"[green]ok[/] {path}: {s.name} ({len(s.faults)} faults{nemesis}, {s.duration:g} s)")
+            console.print(f"[green]ok[/] {escape(str(path))}: {escape(s.name)} ({len(s.faults)} faults{nemesis}, "
+                          f"{s.duration:g} s)", highlight=False)
     guarded(body)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (optional with --replay)."),
         replay: Optional[Path] = typer.Option(None, help="Replay the fault timeline recorded in this run "
                                               "directory (same actions, brokers and offsets in time)."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
         runs: Path = typer.Option(Path("runs"), help="Folder for run directories."),
-        keep_cluster: bool = typer.Option(False, help="Leave a cluster kchaos started running afterwards."),
+        keep_cluster: bool = typer.Option(False, "--keep-cluster",
+                                          help="Leave a cluster kchaos started running afterwards."),
         kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka version when kchaos starts the cluster.")):
     """Run a scenario: start the cluster, play the workload and the faults, heal, verify, report.
 
     The run directory (runs/<time>-<name>/) keeps the scenario, the fault timeline and every
     send, acknowledgement and processed record; `kchaos verify RUN_DIR` re-checks it later.
-    Exit 0 when every `expect:` bound holds, 1 when one is broken.
     With --replay RUN_DIR the faults are not planned from the scenario but replayed from that run
     (the scenario is that run's scenario.json unless FILE is given).
 
@@ -210,14 +226,18 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         if result.unhealed:
             raise ClusterError(f"{len(result.unhealed)} fault(s) could not be healed: {'; '.join(result.unhealed)}; "
                                f"retry with: kchaos heal {result.run_dir}")
-        raise typer.Exit(ExitCode.PASSED if result.verdict.passed else ExitCode.VIOLATED)
+        raise typer.Exit(verdict_exit(result.verdict))
     guarded(body)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def verify(run_dir: Path = typer.Argument(..., help="A run directory written by `kchaos run`."),
            json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here.")):
-    """Re-verify a run directory (also one whose run was killed half-way); talks to no cluster."""
+    """Re-verify a run directory (also one whose run was killed half-way); talks to no cluster.
+
+    Reads only the run directory (histories, audit, timeline, scenario.json, meta.json) and prints the
+    same verdict `kchaos run` printed.
+    """
     from kafka_chaos import report, verify as verifier
 
     def body():
@@ -225,42 +245,68 @@ def verify(run_dir: Path = typer.Argument(..., help="A run directory written by 
         report.print_verdict(console, verdict, run_dir, [], None)
         if json_out:
             report.write_json(json_out, verdict, run_dir)
-        raise typer.Exit(ExitCode.PASSED if verdict.passed else ExitCode.VIOLATED)
+        raise typer.Exit(verdict_exit(verdict))
     guarded(body)
+
+
+def verdict_exit(verdict) -> ExitCode:
+    """1 when an expectation was violated, else 3 when some counts could not be measured (the report
+    printed each reason as an "incomplete:" line), else 0."""
+    if verdict.violations:
+        return ExitCode.VIOLATED
+    return ExitCode.PASSED if getattr(verdict, "complete", True) else ExitCode.INFRASTRUCTURE
 
 
 @app.command()
 def heal(run_dir: Optional[Path] = typer.Argument(None, help="Run directory whose faults to undo."),
          all_runs: bool = typer.Option(False, "--all", help="Undo the faults of every run under --runs."),
-         runs: Path = typer.Option(Path("runs"), help="Folder for run directories.")):
-    """Undo the faults a killed kchaos left applied (unpause, start, remove network rules), from the run's ledger."""
-    from kafka_chaos import faults
+         runs: Path = typer.Option(Path("runs"), help="Folder for run directories."),
+         scenario_file: Optional[Path] = typer.Option(
+             None, "--scenario", help="The scenario file the run ran: needed to heal a run whose brokers are "
+                                      "driven by cluster.commands (a run directory alone never decides what runs).")):
+    """Undo the faults a killed kchaos left applied (unpause, start, remove network rules), from the run's ledger.
+
+    Only what the run's own scenario.json allows is done: its brokers, its containers, its command
+    templates; a ledger that asks for anything else is refused (exit 2). With --all, every run under
+    --runs that a killed kchaos left (a ledger, a pid file or worker status files) is healed and its
+    orphaned workers stopped; runs whose kchaos is alive are skipped. A Docker engine that does not
+    answer fails the heal (exit 3) and the faults stay in the ledger.
+    """
+    from kafka_chaos import faults, scenario
 
     def body():
         if (run_dir is None) == (not all_runs):
             raise UsageError("give a RUN_DIR or --all")
-        dirs = ([p.parent for p in sorted(runs.glob("*/" + faults.LEDGER)) if not faults.live_owner(p.parent)]
-                if all_runs else [run_dir])
-        lines = [line for d in dirs for line in faults.heal_run_dir(d)]
+        trusted = scenario.load(scenario_file) if scenario_file else None
+        lines, codes = [], []
+        for d in faults.leftover_runs(runs) if all_runs else [run_dir]:
+            try:
+                lines += faults.heal_run_dir(d, trusted)
+            except KchaosError as exc:
+                if not all_runs:
+                    raise
+                codes.append(fail(exc).exit_code)   # one line per run that failed; the others still heal
         for line in lines:
-            console.print(f"  {line}", highlight=False)
+            console.print(f"  {escape(line)}", highlight=False)
         workers = sum(line.startswith("stop orphan worker") for line in lines)
         console.print(f"[green]{len(lines) - workers} fault(s) healed, {workers} orphan worker(s) stopped[/]"
                       if lines else "nothing to heal")
+        if codes:
+            raise typer.Exit(max(codes))
     guarded(body)
 
 
 @app.command("faults")
 def list_faults():
     """List the fault actions and targets a scenario can use."""
-    from kafka_chaos import faults
+    from kafka_chaos import catalog
 
     table = Table(title="fault actions")
-    table.add_column("action")
-    table.add_column("targets")
-    table.add_column("what it does")
-    for action, (targets, what) in faults.CATALOG.items():
-        table.add_row(action, targets, what)
+    for column in ("action", "targets", "fields", "healed by", "what it does"):
+        table.add_column(column)
+    for a in catalog.TABLE:
+        heal = a.heal or ("(it heals)" if a.healer else "")
+        table.add_row(a.name, escape(a.targets_text), ", ".join(a.fields), heal, escape(a.doc))
     console.print(table)
 
 

@@ -15,41 +15,22 @@ import signal
 import time
 from pathlib import Path
 
-from kafka_chaos import history, netfaults, schedule
+from kafka_chaos import catalog, files, history, netfaults, rundir, scenario
 from kafka_chaos.cluster import metadata
-from kafka_chaos.cluster.containers import ContainerBrokers
-from kafka_chaos.errors import ClusterError, FaultError, UsageError
+from kafka_chaos.cluster.containers import NAME_RE, ContainerBrokers
+from kafka_chaos.errors import ClusterError, FaultError, KchaosError, UsageError
 
 LEDGER = "faults-active.json"
 TIMELINE = history.TIMELINE
 
-BROKER_TARGETS = "broker(N), leader(T,P), follower(T,P), controller, coordinator(G), txn-coordinator(ID), random, all"
-CATALOG = {
-    "pause": (BROKER_TARGETS, "docker pause: the broker freezes, sockets stay open; heal: unpause"),
-    "unpause": ("paused, broker(N), all", "resume paused brokers"),
-    "kill": (BROKER_TARGETS, "SIGKILL the broker: no flush, no controlled shutdown; heal: start"),
-    "stop": (BROKER_TARGETS, "graceful stop (SIGTERM, controlled shutdown); heal: start"),
-    "start": ("killed, broker(N), all", "start brokers this run killed or stopped"),
-    "restart": (BROKER_TARGETS, "graceful stop then start"),
-    "rolling-restart": ("(none)", "restart every broker in turn, each once the cluster is back to full ISR"),
-    "crash": ("producer, consumer", "SIGKILL the client worker; a fresh one starts after `duration`"),
-    "isolate": (BROKER_TARGETS, "iptables: cut the broker from every other broker (clients still reach it); "
-                "direction: both | in | out"),
-    "split": ("(groups: [[1],[2,3]] or shape: majority | minority)",
-              "iptables: brokers talk only within their group; minority puts the controller in the smaller group"),
-    "isolate-clients": (BROKER_TARGETS, "iptables: drop the broker's external (client) listener; brokers still talk"),
-    "isolate-replication": ("leader(T,P)", "iptables: cut the leader's inter-broker listener traffic (port 9092) "
-                            "both ways; the controller link stays"),
-    "loss": (BROKER_TARGETS, "iptables statistic: drop each packet in and out with `probability`"),
-    "bandwidth": (BROKER_TARGETS, "tc tbf: limit every interface to `rate` (e.g. 1mbit)"),
-    "delay": (BROKER_TARGETS, "tc netem: add `latency` (± `latency_jitter`); needs the kernel's netem qdisc"),
-    "heal-network": ("partitioned, broker(N), all", "remove every network fault of this run from those brokers"),
-}
+# Derived from the one fault table, kafka_chaos.catalog
+BROKER_TARGETS = catalog.ACTIONS["kill"].targets_text
+CATALOG = {a.name: (a.targets_text, a.doc) for a in catalog.TABLE}   # action -> (targets, what it does)
 # apply action -> (broker method, heal method)
-BROKER_ACTIONS = {"pause": ("pause", "unpause"), "kill": ("kill", "start"), "stop": ("stop", "start"),
-                  "restart": ("restart", None), "unpause": ("unpause", None), "start": ("start", None)}
-NETWORK_ACTIONS = schedule.NETWORK_ACTIONS
-QDISC_ACTIONS = ("bandwidth", "delay")
+BROKER_ACTIONS = {name: (catalog.ACTIONS[name].method, catalog.ACTIONS[name].heal_method)
+                  for name in catalog.BROKER_ACTIONS}
+NETWORK_ACTIONS = catalog.NETWORK_ACTIONS
+QDISC_ACTIONS = catalog.QDISC_ACTIONS
 
 _TARGET = re.compile(r"^(broker|leader|follower|coordinator|txn-coordinator)\((.*)\)$")
 
@@ -61,10 +42,25 @@ class Ledger:
         self.path = Path(run_dir) / LEDGER
 
     def entries(self) -> list[dict]:
+        """What the ledger lists; [] when it cannot be read (the running engine goes on healing regardless)."""
         try:
-            return json.loads(self.path.read_text())
-        except (OSError, ValueError):
+            return self.read()
+        except KchaosError:
             return []
+
+    def read(self) -> list[dict]:
+        """What the ledger lists, checked entry by entry ([] when there is none); a ledger that is not a list
+        of well-formed entries is a UsageError naming the file, entry and field."""
+        if not self.path.exists() and not self.path.is_symlink():
+            return []
+        data = files.read_json(self.path, MAX_LEDGER, "heal ledger")
+        if not isinstance(data, list):
+            raise UsageError(f"{self.path}: the heal ledger must be a JSON list of faults, not {type(data).__name__}")
+        for i, entry in enumerate(data):
+            problem = _entry_problem(entry)
+            if problem:
+                raise UsageError(f"{self.path}: entry {i}: {problem}")
+        return data
 
     def _save(self, entries: list[dict]) -> None:
         tmp = self.path.with_suffix(".tmp")
@@ -78,71 +74,184 @@ class Ledger:
         self._save([e for e in self.entries() if e["id"] != entry_id])
 
 
-def heal_entry(entry: dict) -> str:
-    """Undo one ledger entry using only what the entry says (so it works after kchaos was killed)."""
-    broker, container, heal = entry["broker"], entry["container"], entry["heal"]
-    brokers = ContainerBrokers("", {broker: container})
-    if entry.get("command"):
-        from kafka_chaos import engine
-        if engine.run(entry["command"], timeout=120, check=False).returncode != 0:
-            raise ClusterError(f"the {heal} command for broker {broker} failed")
-    elif heal.startswith("net-") and brokers.state(broker) not in ("running", "paused"):
+MAX_LEDGER = 4 * 2**20
+FAULT_ID = re.compile(r"^[0-9]{1,9}-[0-9]{1,9}$")   # "<seq>-<broker>": ledger ids and netfaults chain ids (KC<id>)
+# ledger heal name -> how it is undone; a ledger only ever selects one of these, it never names code to run
+HEALERS = {
+    "unpause": lambda brokers, broker, entry: brokers.unpause(broker),
+    "start": lambda brokers, broker, entry: brokers.start(broker),
+    "net-chain": lambda brokers, broker, entry: netfaults.clear_fault(brokers.container_name(broker),
+                                                                      entry["fault_id"]),
+    "net-qdisc": lambda brokers, broker, entry: netfaults.clear_qdisc(brokers.container_name(broker)),
+}
+_ENTRY_FIELDS = {"id": str, "action": str, "broker": int, "container": str, "heal": str}
+_ENTRY_OPTIONAL = {"command": list, "fault_id": str}
+
+
+def _entry_problem(entry) -> str | None:
+    """What is wrong with one ledger entry's shape, or None."""
+    if not isinstance(entry, dict):
+        return "must be a JSON object"
+    for key, kind in {**_ENTRY_FIELDS, **_ENTRY_OPTIONAL}.items():
+        if key not in entry:
+            if key in _ENTRY_FIELDS:
+                return f"{key} is missing"
+        elif not isinstance(entry[key], kind) or isinstance(entry[key], bool):
+            return f"{key} must be {'an integer' if kind is int else 'a ' + kind.__name__}, not {entry[key]!r}"
+    unknown = sorted(set(entry) - set(_ENTRY_FIELDS) - set(_ENTRY_OPTIONAL))
+    if unknown:
+        return f"unknown field {unknown[0]!r}"
+    if entry["heal"] not in HEALERS:
+        return f"heal {entry['heal']!r} is not one of {', '.join(HEALERS)}"
+    if entry["action"] not in scenario.ACTIONS:
+        return f"action {entry['action']!r} is not a fault action"
+    if not FAULT_ID.match(entry["id"]):
+        return f"id {entry['id']!r} is not like 3-1 (fault seq - broker)"
+    if entry["heal"] == "net-chain" and not FAULT_ID.match(entry.get("fault_id", "")):
+        return f"fault_id {entry.get('fault_id')!r} is not like 3-1 (a kchaos chain id)"
+    if not all(isinstance(a, str) for a in entry.get("command", [])):
+        return "command must be a list of strings"
+    return None
+
+
+def heal_entry(entry: dict, brokers) -> str:
+    """Undo one ledger entry on `brokers`: the heal it names, from HEALERS, on the broker it names."""
+    broker, heal = entry["broker"], entry["heal"]
+    if heal not in HEALERS:
+        raise FaultError(f"unknown heal {heal!r} for broker {broker}")
+    container = brokers.container_name(broker)
+    if heal.startswith("net-") and brokers.state(broker) not in ("running", "paused"):
         return f"nothing to remove for broker {broker} ({container}): stopped, its network namespace is gone"
-    elif heal == "net-chain":
-        netfaults.clear_fault(container, entry["fault_id"])
-    elif heal == "net-qdisc":
-        netfaults.clear_qdisc(container)
-    else:
-        getattr(brokers, heal)(broker)
+    HEALERS[heal](brokers, broker, entry)
     what = {"net-chain": f"remove {entry['action']} rules", "net-qdisc": f"remove {entry['action']} qdisc"}
     return f"{what.get(heal, heal)} broker {broker} ({container})"
 
 
-def heal_run_dir(run_dir: Path) -> list[str]:
-    """Undo every fault a run's ledger still lists (used by `kchaos heal` after kchaos was killed)."""
+def run_brokers(run_dir: Path, ledger: Ledger, entries: list[dict], trusted=None):
+    """The brokers of a run, from its validated scenario.json, once every ledger entry is shown to be theirs:
+    the broker is one of the scenario's, the container is the one playing it (the scenario's `containers`,
+    or for a compose cluster the container Docker labels with the project and broker id) and a stored
+    command is exactly the scenario's template rendered for that heal and broker.
+
+    A run directory may be forged, scenario.json included, so it never decides alone which program runs:
+    a run healed by `cluster.commands` needs `trusted`, the scenario the user ran (their own file), and its
+    hosts and commands must be the run's."""
+    from kafka_chaos.cluster.commands import CommandBrokers
+    from kafka_chaos.cluster.compose import PROJECT, discover
+
+    s = rundir.scenario_of(run_dir)
+    c = s.cluster
+    if c.commands:
+        if trusted is None:
+            raise UsageError(f"{run_dir}: this run's faults are healed by running cluster.commands; kchaos does not "
+                             "run commands a run directory names: pass the scenario file you ran with "
+                             "--scenario FILE")
+        if (dict(trusted.cluster.commands), dict(trusted.cluster.hosts)) != (dict(c.commands), dict(c.hosts)):
+            raise UsageError(f"{trusted.path}: its cluster.commands or cluster.hosts differ from the run's "
+                             f"({run_dir / 'scenario.json'}): not the scenario this run ran; refused")
+        c = trusted.cluster
+        brokers = CommandBrokers(c.bootstrap or "", dict(c.hosts), dict(c.commands))
+    elif c.compose:
+        brokers = ContainerBrokers("", {b: name for b, (name, _) in discover(PROJECT).items()
+                                        if b in c.broker_ids})
+    else:
+        brokers = ContainerBrokers("", dict(c.containers))
+    for i, e in enumerate(entries):
+        where, broker = f"{ledger.path}: entry {i}", e["broker"]
+        if broker not in c.broker_ids:
+            raise UsageError(f"{where}: broker {broker} is not a broker of this run "
+                             f"({', '.join(map(str, c.broker_ids))})")
+        expected = brokers.containers.get(broker)
+        if e["container"] != expected:
+            raise UsageError(f"{where}: {e['container']!r} is not the container of broker {broker} in this run "
+                             f"({expected or 'none found'})")
+        if isinstance(brokers, CommandBrokers):
+            try:
+                template = brokers.render(e["heal"], broker)
+            except ClusterError as exc:
+                raise UsageError(f"{where}: {exc}") from None
+            if e.get("command") != template:
+                raise UsageError(f"{where}: command is not this run's cluster.commands.{e['heal']} for broker "
+                                 f"{broker}; refused")
+        elif "command" in e:
+            raise UsageError(f"{where}: a command in a run of Docker containers; refused")
+        elif not NAME_RE.match(expected):
+            raise UsageError(f"{where}: {expected!r} is not a Docker container name")
+    return brokers
+
+
+def heal_run_dir(run_dir: Path, trusted=None) -> list[str]:
+    """Undo every fault a run's ledger still lists (used by `kchaos heal` after kchaos was killed).
+
+    Only what the run's own scenario allows is done (see run_brokers; `trusted`: the user's scenario,
+    needed for runs healed by commands); an engine that does not answer fails the heal and keeps the
+    entry in the ledger."""
     run_dir = Path(run_dir)
-    if not (run_dir / LEDGER).exists() and not (run_dir / "scenario.json").exists():
+    if not any((run_dir / name).exists() for name in (LEDGER, "scenario.json", PID_FILE)):
         raise UsageError(f"{run_dir}: not a kchaos run directory")
     owner = live_owner(run_dir)
     if owner:
         raise UsageError(f"{run_dir}: its run is still going (kchaos pid {owner}); Ctrl-C or SIGTERM it, "
                          "and it heals itself")
-    ledger, done, errors = Ledger(run_dir), stop_orphan_workers(run_dir), []
-    for entry in ledger.entries():
+    ledger = Ledger(run_dir)
+    entries = ledger.read()
+    done, errors = stop_orphan_workers(run_dir), []
+    if entries:
         try:
-            done.append(heal_entry(entry))
+            brokers = run_brokers(run_dir, ledger, entries, trusted)
+        except ClusterError as exc:
+            raise ClusterError(f"{run_dir}: nothing healed, {len(entries)} fault(s) kept in {ledger.path}: "
+                               f"{exc}") from None
+    for entry in entries:
+        try:
+            done.append(heal_entry(entry, brokers))
             ledger.remove(entry["id"])
         except Exception as exc:  # noqa: BLE001 - heal what can be healed, then report the rest
             errors.append(f"{entry['heal']} broker {entry['broker']}: {exc}")
     (run_dir / "workers.json").unlink(missing_ok=True)   # raw client settings of the killed run
     if errors:
-        raise FaultError(f"{run_dir}: could not heal: {'; '.join(errors)} (healed: {'; '.join(done) or 'nothing'})")
+        raise FaultError(f"{run_dir}: could not heal: {'; '.join(errors)} (kept in {ledger.path}; healed: "
+                         f"{'; '.join(done) or 'nothing'})")
     return done
 
 
 PID_FILE = "kchaos.pid"
 
 
+def leftover_runs(runs_dir: Path) -> list[Path]:
+    """Run directories under `runs_dir` a killed kchaos may have left faults or workers in (a ledger, a pid
+    file or worker status files), except runs whose kchaos is still alive."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise UsageError(f"--runs: {runs_dir} is not a folder")
+    marks = (LEDGER, PID_FILE, "status")
+    return [d for d in sorted(runs_dir.iterdir())
+            if d.is_dir() and any((d / m).exists() for m in marks) and not live_owner(d)]
+
+
 def live_owner(run_dir: Path) -> int | None:
     """The pid of the kchaos still running this run, if any."""
     try:
-        pid = int((Path(run_dir) / PID_FILE).read_text())
+        pid = int(files.read_bounded(Path(run_dir) / PID_FILE, 32, PID_FILE))
         argv = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
+    except (KchaosError, OSError, ValueError):
         return None
     return pid if b"kafka_chaos" in argv or b"kchaos" in argv else None
 
 
 def stop_orphan_workers(run_dir: Path) -> list[str]:
     """SIGKILL workers a killed kchaos left running; a pid counts only while its command line still
-    names this run's worker (so a reused pid is spared)."""
+    names this run's worker (so a reused pid is spared). A status file that is not a worker's is an error."""
     done = []
     for status in sorted((run_dir / "status").glob("*.json")):
+        data = files.read_json(status, 64 * 1024, "worker status")
+        pid = data.get("pid") if isinstance(data, dict) else None
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
+            raise UsageError(f"{status}: pid must be a process id, not {pid!r}")
         try:
-            pid = json.loads(status.read_text())["pid"]
             argv = [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]
             cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError):
             continue
         role = status.stem.rsplit("-", 1)[0]
         if argv[2:4] and argv[2] == f"kafka_chaos.workload.{role}" and \
@@ -322,7 +431,7 @@ class FaultEngine:
             if not wanted(e):
                 continue
             try:
-                line = heal_entry(e) if run else f"{e['heal']} broker {e['broker']} (by the scenario)"
+                line = heal_entry(e, self.brokers) if run else f"{e['heal']} broker {e['broker']} (by the scenario)"
                 self.ledger.remove(e["id"])
                 done.append(line)
             except Exception as exc:  # noqa: BLE001 - one failed heal must not stop the others

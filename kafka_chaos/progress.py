@@ -10,6 +10,7 @@ import time
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from kafka_chaos.workload import read_status
@@ -44,15 +45,16 @@ class Progress:
         return total
 
     def line(self, now: float) -> str:
+        """The progress line, as rich markup (ledger strings such as container names are escaped)."""
         c = self.counts()
         t_prev, sent_prev, proc_prev = self._prev
         dt = max(1e-3, time.time() - t_prev)
         rates = f"{(c['sent'] - sent_prev) / dt:.0f}/s sent, {(c['processed'] - proc_prev) / dt:.0f}/s processed"
         self._prev = (time.time(), c["sent"], c["processed"])
         active = [f"{e['action']} broker {e['broker']}" for e in self.engine.ledger.entries()]
-        return (f"[{min(now, self.duration):5.1f}/{self.duration:.0f}s] sent {c['sent']} acked {c['acked']} "
-                f"errors {c['errors']} processed {c['processed']} ({rates}); "
-                f"active faults: {', '.join(active) or 'none'}")
+        return escape(f"[{min(now, self.duration):5.1f}/{self.duration:.0f}s] sent {c['sent']} acked {c['acked']} "
+                      f"errors {c['errors']} processed {c['processed']} ({rates}); "
+                      f"active faults: {', '.join(active) or 'none'}")
 
     def update(self, now: float) -> None:
         if self.live:
@@ -67,7 +69,6 @@ class Progress:
 
     def event(self, entry: dict) -> None:
         at = entry.get("t_applied", time.time()) - self.t0
-        status = "[green]ok[/]" if entry.get("ok") else f"[red]failed[/]: {entry.get('error', '')}"
-        what = entry.get("target") or ""
-        self.console.print(f"  +{at:5.1f}s {entry['event']} {entry['action']} {what} -> "
-                           f"{entry.get('resolved', '')} {status}", highlight=False)
+        status = "[green]ok[/]" if entry.get("ok") else f"[red]failed[/]: {escape(str(entry.get('error', '')))}"
+        what = escape(f"{entry['event']} {entry['action']} {entry.get('target') or ''} -> {entry.get('resolved', '')}")
+        self.console.print(f"  +{at:5.1f}s {what} {status}", highlight=False)

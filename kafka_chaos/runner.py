@@ -18,12 +18,12 @@ from pathlib import Path
 
 import yaml
 from rich.console import Console
+from rich.markup import escape
 
-from kafka_chaos import faults, netfaults, schedule, scenario, verify
+from kafka_chaos import faults, netfaults, rundir, schedule, scenario, verify
 from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
-from kafka_chaos.cluster.compose import BROKER_LABEL
-from kafka_chaos.errors import ClusterError, FaultError, PreflightError, UsageError
-from kafka_chaos.history import HistoryWriter, read_timeline
+from kafka_chaos.errors import ClusterError, FaultError, PreflightError
+from kafka_chaos.history import HistoryWriter, new_run_id
 from kafka_chaos.progress import Progress
 from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer, read_status
 from kafka_chaos.workload.launcher import Workers
@@ -51,32 +51,24 @@ def mask(value):
 
 
 def broker_override(run_dir: Path, compose_file: Path, broker_config: dict[str, str]) -> Path:
-    """A compose override that adds `broker_config` as KAFKA_* variables to every broker service."""
-    env = {"KAFKA_" + k.upper().replace("_", "__").replace("-", "___").replace(".", "_"): str(v)
+    """A compose override that adds `broker_config` as KAFKA_* variables to every broker service. Compose
+    interpolates `$` in environment values, so each `$` is written `$$`: the broker gets the value exactly."""
+    env = {"KAFKA_" + k.upper().replace("_", "__").replace("-", "___").replace(".", "_"): str(v).replace("$", "$$")
            for k, v in broker_config.items()}
-    services = (yaml.safe_load(compose_file.read_text()) or {}).get("services", {})
-    doc = {"services": {name: {"environment": env} for name, svc in services.items()
-                        if BROKER_LABEL in (svc.get("labels") or {})}}
+    doc = {"services": {name: {"environment": env} for name in scenario.compose_brokers(compose_file).values()}}
     path = run_dir / "compose-override.yml"
     path.write_text(yaml.safe_dump(doc))
     return path
 
 
 def replay_plan(run_dir: Path) -> list:
-    """The planned actions that replay a recorded run's fault timeline."""
-    meta_path = Path(run_dir) / "meta.json"
-    if not meta_path.exists():
-        raise UsageError(f"--replay: {run_dir} is not a kchaos run directory (no meta.json)")
-    t0 = json.loads(meta_path.read_text())["t0"]
-    return schedule.replay(read_timeline(run_dir), t0, scenario.fault_from_dict)
+    """The planned actions that replay a recorded run's fault timeline (meta.json and timeline.jsonl checked
+    first: a malformed one is exit 2 naming the file and line)."""
+    t0 = rundir.start_time(run_dir)
+    return schedule.replay(rundir.replay_timeline(run_dir), t0, scenario.fault_from_dict)
 
 
-def scenario_of(run_dir: Path):
-    """The scenario a run directory recorded (secrets in it were masked when it was written)."""
-    path = Path(run_dir) / "scenario.json"
-    if not path.exists():
-        raise UsageError(f"{run_dir}: not a kchaos run directory (no scenario.json)")
-    return scenario.from_dict(json.loads(path.read_text()))
+scenario_of = rundir.scenario_of
 
 
 def all_faults(s) -> list:
@@ -124,27 +116,32 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
     brokers = open_cluster(s.cluster, override)
     started, engine, workers = False, None, None
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    console.print(f"run directory: {run_dir}", highlight=False)
+    console.print(f"run directory: {escape(str(run_dir))}", highlight=False)
     try:
         if isinstance(brokers, ComposeCluster):
             started = True   # from here on a failure still removes what `up` created
             with console.status("starting the cluster …"):
-                console.print(f"image: {brokers.up(kafka_version)}", highlight=False)
+                console.print(f"image: {escape(brokers.up(kafka_version))}", highlight=False)
         with console.status("waiting for every broker …"):
             metadata.wait_ready(brokers, timeout=180)
         with metadata.admin(brokers.bootstrap) as client:
             metadata.create_topic(client, topic, s.topic.partitions, s.topic.replication_factor, s.topic.config)
             metadata.wait_topic_ready(client, topic)
+        held = consumer.log_size(brokers.bootstrap, topic)
+        if held:
+            _warn(console, run_dir, f"topic {topic} already held {held} records before the run: they are not "
+                                    "this run's and are counted as foreign, never as ours")
+        run_id = new_run_id()
         group = f"kchaos-{stamp}-{s.name}"
         engine = faults.FaultEngine(brokers, run_dir, {s.topic.name: topic}, s.seed, group)
         plan = replayed if replayed is not None else schedule.plan(s.faults, s.duration, s.seed, s.nemesis)
         t0 = time.time()
         (run_dir / "meta.json").write_text(json.dumps({
-            "t0": t0, "topic": topic, "bootstrap": brokers.bootstrap, "containers": brokers.containers,
+            "t0": t0, "run_id": run_id, "topic": topic, "records_before": held, "bootstrap": brokers.bootstrap, "containers": brokers.containers,
             "image": getattr(brokers, "image", ""), "replay_of": str(replay_from or ""),
             "planned": [{k: v for k, v in p.__dict__.items() if k != "spec"} for p in plan]}, indent=1, default=str))
         settings = {
-            "bootstrap": brokers.bootstrap, "topic": topic, "group": group,
+            "bootstrap": brokers.bootstrap, "topic": topic, "group": group, "run_id": run_id,
             "rate": s.producer.rate, "value_size": s.producer.value_size, "counts": {},
             "deadline": t0 + s.duration, "flush_timeout": FLUSH_GRACE / 2,
             "producer_config": s.producer.config, "mode": s.consumer.mode,
@@ -155,7 +152,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         workers.start("consumer")
         workers.start("producer", total)
         _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replaying=replay_from is not None)
-        _finish(console, s, engine, workers, brokers, run_dir, topic)
+        _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
     finally:
         failing = sys.exc_info()[0] is not None
         # nothing may interrupt the clean-up: a second Ctrl-C would leave faults applied
@@ -189,16 +186,17 @@ def _clean_up(console, run_dir, workers, engine, brokers, remove_cluster: bool, 
             with console.status(f"{what} …"):
                 step()
         except Exception as exc:  # noqa: BLE001 - report and go on: the next steps still matter
-            console.print(f"[yellow]warning:[/] could not {what}: {exc}")
+            console.print(f"[yellow]warning:[/] could not {what}: {escape(str(exc))}", highlight=False)
     (run_dir / SETTINGS).unlink(missing_ok=True)   # it holds the raw client settings
     (run_dir / faults.PID_FILE).unlink(missing_ok=True)
     unhealed = [f"{e['action']} broker {e['broker']}" for e in (engine.ledger.entries() if engine else [])]
     if failing or unhealed:
         healed = "; ".join(engine.heals) if engine and engine.heals else "nothing was left applied"
-        console.print(f"healed: {healed}", highlight=False)
+        console.print(f"healed: {escape(healed)}", highlight=False)
         if unhealed:
-            console.print(f"[red]NOT healed:[/] {', '.join(unhealed)} (retry: kchaos heal {run_dir})")
-        console.print(f"history kept: kchaos verify {run_dir}", highlight=False)
+            console.print(f"[red]NOT healed:[/] {escape(', '.join(unhealed))} "
+                          f"(retry: kchaos heal {escape(str(run_dir))})", highlight=False)
+        console.print(f"history kept: kchaos verify {escape(str(run_dir))}", highlight=False)
     return unhealed
 
 
@@ -252,8 +250,9 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
     return engine.apply(p, t0)
 
 
-def _finish(console, s, engine, workers, brokers, run_dir, topic) -> None:
+def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id) -> None:
     """Heal, let the producer flush, drain the consumer, then audit the log."""
+    start = time.monotonic()
     with console.status("healing faults and waiting for a healthy cluster …"):
         engine.heal_all()
         try:
@@ -261,7 +260,8 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic) -> None:
             with metadata.admin(brokers.bootstrap) as client:
                 metadata.wait_topic_ready(client, topic, timeout=60)
         except ClusterError as exc:
-            console.print(f"[yellow]warning:[/] cluster not fully healthy after healing: {exc}")
+            _warn(console, run_dir, f"cluster not fully healthy after healing: {exc}")
+    console.print(f"cluster healthy again after {time.monotonic() - start:.1f} s", highlight=False)
     if workers.alive("producer") and not workers.wait("producer", FLUSH_GRACE):
         console.print("[yellow]producer still flushing after the grace period; stopping it[/]")
         workers.current("producer").terminate()
@@ -276,21 +276,34 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic) -> None:
     tmp = run_dir / f".{DRAIN_FLAG}.tmp"
     tmp.write_text(str(deadline))
     tmp.replace(run_dir / DRAIN_FLAG)   # atomic: the consumer never reads a half-written deadline
+    start = time.monotonic()
     with console.status(f"draining the consumer (at most {s.drain_timeout:.0f} s) …"):
-        if not workers.wait("consumer", deadline - time.time() + 15):
-            console.print("[yellow]consumer did not drain in time; stopping it[/]")
+        drained = workers.wait("consumer", deadline - time.time() + 15)
+        if not drained:
+            console.print("[yellow]consumer did not stop at the drain deadline; stopping it[/]")
             workers.current("consumer").terminate()
             workers.wait("consumer", 10)
     workers.check("consumer")
-    if any(v.get("drain_timed_out") for k, v in read_status(run_dir).items() if k.startswith("consumer")):
-        warning = (f"the consumer did not catch up within drain_timeout ({s.drain_timeout:.0f} s): "
-                   "lost_in_log includes records it never read; raise drain_timeout")
-        console.print(f"[yellow]warning:[/] {warning}")
-        (run_dir / "warnings.txt").write_text(warning + "\n")
+    console.print(f"consumer drained in {time.monotonic() - start:.1f} s", highlight=False)
+    stopped = {k: v for k, v in read_status(run_dir).items() if k.startswith("consumer")}
+    if any(v.get("drain_timed_out") or v.get("hard_deadline") for v in stopped.values()) or not drained:
+        _warn(console, run_dir, f"the consumer did not catch up within drain_timeout ({s.drain_timeout:.0f} s): "
+                                "records it never reached are counted as unread, not lost; raise drain_timeout")
     with console.status("auditing the log …"):
         writer = HistoryWriter(run_dir / "history" / "audit-0.bin")
         try:
-            seen = consumer.read_log(brokers.bootstrap, topic, writer, timeout=max(60.0, s.drain_timeout))
+            consumer.record_committed(brokers.bootstrap, topic, group, writer)
+            audit = consumer.read_log(brokers.bootstrap, topic, writer, max(60.0, s.drain_timeout), run_id)
         finally:
             writer.close()
-    console.print(f"audit: {seen} records in the log", highlight=False)
+    tmp = run_dir / f".{verify.AUDIT}.tmp"
+    tmp.write_text(json.dumps({"complete": True, **audit}))
+    tmp.replace(run_dir / verify.AUDIT)   # only a complete audit lets the verifier judge the log
+    console.print(f"audit: {audit['records']} records in the log", highlight=False)
+
+
+def _warn(console, run_dir: Path, text: str) -> None:
+    """Print a warning and keep it in the run directory (the report and --json show it)."""
+    console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
+    with open(run_dir / verify.WARNINGS, "a") as f:
+        f.write(text.replace("\n", " ") + "\n")

@@ -60,9 +60,19 @@ def test_broker_config_becomes_kafka_variables_for_broker_services_only(tmp_path
     import yaml
 
     doc = yaml.safe_load(path.read_text())
-    assert set(doc["services"]) == {"kafka-1"}  # list-form labels are not matched by the override
+    assert set(doc["services"]) == {"kafka-1", "kafka-2"}  # labels in both forms, as scenario validation reads them
     env = doc["services"]["kafka-1"]["environment"]
     assert env == {"KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE": "true", "KAFKA_LOG_FLUSH__X": "1"}
+
+
+def test_broker_config_values_reach_the_broker_exactly_through_compose_interpolation(tmp_path):
+    compose = tmp_path / "c.yml"
+    compose.write_text(COMPOSE)
+    path = broker_override(tmp_path, compose, {"ssl.keystore.password": "pa$word$$x${HOME}"})
+    import yaml
+
+    env = yaml.safe_load(path.read_text())["services"]["kafka-1"]["environment"]
+    assert env == {"KAFKA_SSL_KEYSTORE_PASSWORD": "pa$$word$$$$x$${HOME}"}   # compose reads $$ as $
 
 
 def test_secrets_are_masked_in_what_a_run_writes():
@@ -106,3 +116,40 @@ def test_bootstrapped_tries_each_address_and_starts_with_the_last_that_answered(
     answering.clear()
     with pytest.raises(ClusterError, match="cannot reach Kafka at 127.0.0.1:19092,.*KafkaTimeoutError"):
         clients.bootstrapped(servers, make, 300)
+
+
+class _Engine:
+    """A docker client whose containers.get raises `exc`."""
+
+    def __init__(self, exc):
+        self.containers = self
+        self.exc = exc
+
+    def get(self, name):
+        raise self.exc
+
+
+def test_a_container_the_engine_does_not_know_is_missing(monkeypatch):
+    import docker.errors
+
+    from kafka_chaos import engine
+    from kafka_chaos.cluster import ContainerBrokers
+    monkeypatch.setattr(engine, "client", lambda: _Engine(docker.errors.NotFound("no such container")))
+    assert ContainerBrokers("", {1: "kafka-1"}).state(1) == "missing"
+    assert ContainerBrokers("", {1: "kafka-1"}).state(2) == "missing"
+
+
+def test_an_engine_that_does_not_answer_is_an_error_not_a_missing_broker(monkeypatch):
+    import requests
+
+    from kafka_chaos import engine
+    from kafka_chaos.cluster import ContainerBrokers
+    monkeypatch.setattr(engine, "client", lambda: _Engine(requests.ConnectionError("refused")))
+    with pytest.raises(ClusterError, match="the Docker engine did not answer about container kafka-1"):
+        ContainerBrokers("", {1: "kafka-1"}).state(1)
+
+    def no_engine():
+        raise ClusterError("no Docker engine answers")
+    monkeypatch.setattr(engine, "client", no_engine)
+    with pytest.raises(ClusterError, match="no Docker engine answers"):
+        ContainerBrokers("", {1: "kafka-1"}).state(1)

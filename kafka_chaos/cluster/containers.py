@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import docker.errors
+import requests
 
 from kafka_chaos import engine
 from kafka_chaos.errors import ClusterError
+
+# Docker's container-name grammar (daemon/names: restrictedNameChars), checked before a name from a run
+# directory reaches a docker command line
+NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+
+
+class NoSuchContainer(ClusterError):
+    """The engine answered: no container plays this broker (as opposed to an engine that does not answer)."""
 
 
 class ContainerBrokers:
@@ -23,17 +34,22 @@ class ContainerBrokers:
     def _container(self, broker: int):
         name = self.containers.get(broker)
         if name is None:
-            raise ClusterError(f"broker {broker} is not in this cluster (brokers: {', '.join(map(str, self.containers))})")
+            raise NoSuchContainer(f"broker {broker} is not in this cluster "
+                                  f"(brokers: {', '.join(map(str, self.containers))})")
         try:
             return engine.client().containers.get(name)
         except docker.errors.NotFound:
-            raise ClusterError(f"broker {broker}: container {name} does not exist") from None
+            raise NoSuchContainer(f"broker {broker}: container {name} does not exist") from None
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise ClusterError(f"broker {broker}: the Docker engine did not answer about container {name} "
+                               f"({type(exc).__name__})") from None
 
     def state(self, broker: int) -> str:
-        """running | paused | exited | restarting | missing"""
+        """running | paused | exited | restarting | missing; raises ClusterError when the engine does not answer
+        (an unreachable engine says nothing about the container)."""
         try:
             return self._container(broker).status
-        except ClusterError:
+        except NoSuchContainer:
             return "missing"
 
     def pause(self, broker: int) -> None:
