@@ -153,3 +153,30 @@ def test_an_engine_that_does_not_answer_is_an_error_not_a_missing_broker(monkeyp
     monkeypatch.setattr(engine, "client", no_engine)
     with pytest.raises(ClusterError, match="no Docker engine answers"):
         ContainerBrokers("", {1: "kafka-1"}).state(1)
+
+
+def test_pause_tries_again_when_the_cgroup_freezer_does_not_settle(monkeypatch):
+    from kafka_chaos.cluster import containers
+    from kafka_chaos.errors import ClusterError
+    monkeypatch.setattr(containers.time, "sleep", lambda s: None)
+    calls = []
+
+    def flaky(self, broker, what, fn, failures=2, message="OCI runtime pause failed: unable to freeze: unknown"):
+        calls.append(what)
+        if len(calls) <= failures:
+            raise ClusterError(f"pause broker {broker} (kafka-1) failed: Cannot pause container: {message}")
+
+    brokers = containers.ContainerBrokers("", {1: "kafka-1"})
+    monkeypatch.setattr(containers.ContainerBrokers, "_do", flaky)
+    brokers.pause(1)
+    assert calls == ["pause"] * 3
+    calls.clear()
+    monkeypatch.setattr(containers.ContainerBrokers, "_do", lambda *a: flaky(*a, failures=99))
+    with pytest.raises(ClusterError, match="unable to freeze"):
+        brokers.pause(1)
+    assert len(calls) == containers.FREEZE_TRIES
+    calls.clear()
+    monkeypatch.setattr(containers.ContainerBrokers, "_do", lambda *a: flaky(*a, message="is not running"))
+    with pytest.raises(ClusterError, match="is not running"):
+        brokers.pause(1)
+    assert calls == ["pause"]   # any other failure is final at once

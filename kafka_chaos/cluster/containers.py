@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import docker.errors
 import requests
@@ -17,6 +18,9 @@ NAME_RE = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
 class NoSuchContainer(ClusterError):
     """The engine answered: no container plays this broker (as opposed to an engine that does not answer)."""
+
+
+FREEZE_TRIES = 4   # docker pause attempts when the cgroup freezer does not settle (about 3 s in all)
 
 
 class ContainerBrokers:
@@ -53,7 +57,16 @@ class ContainerBrokers:
             return "missing"
 
     def pause(self, broker: int) -> None:
-        self._do(broker, "pause", lambda c: c.pause())
+        """docker pause. The cgroup freezer can fail to settle while the broker is busy (runc: "unable to
+        freeze", seen on a broker started seconds before on 2 cores): tried again, at most FREEZE_TRIES times."""
+        for attempt in range(1, FREEZE_TRIES + 1):
+            try:
+                self._do(broker, "pause", lambda c: c.pause())
+                return
+            except ClusterError as exc:
+                if "unable to freeze" not in str(exc) or attempt == FREEZE_TRIES:
+                    raise
+                time.sleep(0.5 * attempt)
 
     def unpause(self, broker: int) -> None:
         self._do(broker, "unpause", lambda c: c.unpause() if c.status == "paused" else None)
