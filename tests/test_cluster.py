@@ -1,5 +1,7 @@
 """Broker <-> container mapping, compose discovery and quorum parsing (no engine needed)."""
 
+from pathlib import Path
+
 import pytest
 
 from kafka_chaos.cluster import metadata
@@ -180,3 +182,31 @@ def test_pause_tries_again_when_the_cgroup_freezer_does_not_settle(monkeypatch):
     with pytest.raises(ClusterError, match="is not running"):
         brokers.pause(1)
     assert calls == ["pause"]   # any other failure is final at once
+
+
+def test_compose_up_runs_again_after_docker_compose_v1_loses_its_renaming_race(monkeypatch, tmp_path):
+    from kafka_chaos import image
+    from kafka_chaos.cluster import compose
+    from kafka_chaos.errors import ClusterError
+    monkeypatch.setattr(compose.time, "sleep", lambda s: None)
+    monkeypatch.setattr(image, "resolve", lambda v: ("kchaos/kafka:4.1.1", "local"))
+    monkeypatch.setattr(compose, "discover", lambda project: {})
+    calls = []
+
+    def flaky(self, *args, **kw):
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise ClusterError("docker-compose -p kchaos … failed (exit 1): ERROR: for kafka-3  Renaming a container "
+                               "with the same name as its current name")
+        return ""
+
+    monkeypatch.setattr(compose.ComposeCluster, "_compose", flaky)
+    c = compose.ComposeCluster(Path(__file__).resolve().parents[1] / "compose" / "kraft-3.yml")
+    assert c.up("4.1.1").startswith("kchaos/kafka:4.1.1")
+    assert calls == ["up", "up"]
+    calls.clear()
+    monkeypatch.setattr(compose.ComposeCluster, "_compose",
+                        lambda self, *a, **k: calls.append(a[0]) or (_ for _ in ()).throw(ClusterError("port is taken")))
+    with pytest.raises(ClusterError, match="port is taken"):
+        c.up("4.1.1")
+    assert calls == ["up"]   # any other failure is final at once

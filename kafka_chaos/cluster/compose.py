@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import yaml
@@ -14,6 +15,9 @@ from kafka_chaos.cluster.containers import ContainerBrokers
 from kafka_chaos.errors import ClusterError
 
 PROJECT = os.environ.get("KCHAOS_PROJECT", "kchaos")
+UP_TRIES = 3
+# docker-compose 1.29 (Debian's) sometimes fails a recreate on its own temporary container names
+TRANSIENT_UP = ("Renaming a container with the same name", "is already in use by container", "No such container")
 BROKER_LABEL = "kchaos.broker.id"
 PORT_LABEL = "kchaos.external.port"
 
@@ -90,9 +94,17 @@ class ComposeCluster(ContainerBrokers):
         self.containers = {b: name for b, (name, _) in found.items()}
 
     def up(self, version: str = image.DEFAULT_VERSION) -> str:
-        """Start (or keep) the containers; returns a line saying which image and why."""
+        """Start (or keep) the containers; returns a line saying which image and why. `up` is idempotent, so
+        a recreate that docker-compose v1 loses to its own renaming race is simply run again."""
         self.image, why = image.resolve(version)
-        self._compose("up", "-d", "--remove-orphans", env={"KCHAOS_KAFKA_IMAGE": self.image})
+        for attempt in range(1, UP_TRIES + 1):
+            try:
+                self._compose("up", "-d", "--remove-orphans", env={"KCHAOS_KAFKA_IMAGE": self.image})
+                break
+            except ClusterError as exc:
+                if not any(m in str(exc) for m in TRANSIENT_UP) or attempt == UP_TRIES:
+                    raise
+                time.sleep(2)
         self.refresh()
         return f"{self.image} ({why})"
 
