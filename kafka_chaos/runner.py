@@ -30,6 +30,7 @@ from kafka_chaos.workload.launcher import Workers
 
 SECRET_WORDS = ("password", "secret", "token", "sasl_jaas", "ssl_key")
 FLUSH_GRACE = 60.0   # seconds a producer may take past `duration` to flush in-flight sends
+CONSUMER_READY = 60.0   # seconds the consumer may take to join its group before the clock starts
 
 
 @dataclass(frozen=True)
@@ -135,21 +136,29 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         group = f"kchaos-{stamp}-{s.name}"
         engine = faults.FaultEngine(brokers, run_dir, {s.topic.name: topic}, s.seed, group)
         plan = replayed if replayed is not None else schedule.plan(s.faults, s.duration, s.seed, s.nemesis)
-        t0 = time.time()
-        (run_dir / "meta.json").write_text(json.dumps({
-            "t0": t0, "run_id": run_id, "topic": topic, "records_before": held, "bootstrap": brokers.bootstrap, "containers": brokers.containers,
-            "image": getattr(brokers, "image", ""), "replay_of": str(replay_from or ""),
-            "planned": [{k: v for k, v in p.__dict__.items() if k != "spec"} for p in plan]}, indent=1, default=str))
+        ready_by = time.time() + CONSUMER_READY
         settings = {
             "bootstrap": brokers.bootstrap, "topic": topic, "group": group, "run_id": run_id,
             "rate": s.producer.rate, "value_size": s.producer.value_size, "counts": {},
-            "deadline": t0 + s.duration, "flush_timeout": FLUSH_GRACE / 2,
+            "deadline": ready_by + s.duration, "flush_timeout": FLUSH_GRACE / 2,
             "producer_config": s.producer.config, "mode": s.consumer.mode,
             "process_time": s.consumer.process_time, "consumer_config": s.consumer.config,
-            "idle": 3.0, "hard_deadline": t0 + s.duration + FLUSH_GRACE + s.drain_timeout + 120}
+            "idle": 3.0, "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120}
         workers = Workers(run_dir, settings)
         total = s.producer.count if s.producer.count else int((s.producer.rate or 0) * s.duration) + 1
         workers.start("consumer")
+        with console.status("waiting for the consumer to join its group …"):
+            joined = _wait_joined(workers, run_dir, ready_by)
+        if not joined:
+            _warn(console, run_dir, f"the consumer had no partitions after {CONSUMER_READY:.0f} s (group "
+                                    "coordinator not ready?); the workload starts anyway")
+        t0 = time.time()   # the clock starts with a consumer in place: faults at +3s hit a running workload
+        settings["deadline"] = t0 + s.duration
+        (run_dir / "meta.json").write_text(json.dumps({
+            "t0": t0, "run_id": run_id, "topic": topic, "records_before": held, "bootstrap": brokers.bootstrap,
+            "containers": brokers.containers, "image": getattr(brokers, "image", ""),
+            "replay_of": str(replay_from or ""),
+            "planned": [{k: v for k, v in p.__dict__.items() if k != "spec"} for p in plan]}, indent=1, default=str))
         workers.start("producer", total)
         _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replaying=replay_from is not None)
         _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
@@ -163,6 +172,16 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         signal.signal(signal.SIGINT, previous_int)
     verdict = verify.verify_run_dir(run_dir)
     return RunResult(verdict, run_dir, engine.heals if engine else [], time.time() - started_at, unhealed)
+
+
+def _wait_joined(workers, run_dir: Path, deadline: float) -> bool:
+    """Until the consumer worker reports partitions assigned (it joined its group), or `deadline`."""
+    while time.time() < deadline:
+        workers.check("consumer")
+        if any(v.get("assigned") for k, v in read_status(run_dir).items() if k.startswith("consumer")):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _unique_stamp(runs_dir: Path, name: str) -> str:

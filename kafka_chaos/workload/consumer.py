@@ -48,6 +48,9 @@ class Consumer(Worker):
             while not self.stopping and not self._out_of_time():
                 self.history.check()
                 batch = client.poll(timeout_ms=500)
+                if "assigned" not in self.counters and client.assignment():
+                    self.counters["assigned"] = len(client.assignment())   # the runner starts the clock on it
+                    self.publish(force=True)
                 records = [r for part in batch.values() for r in part]
                 if records:
                     idle_since = time.time()
@@ -138,12 +141,26 @@ def record_events(kind: int, records, t: float, run_id: str, worker: int = 0):
                           [r.partition for r in records], [r.offset for r in records], worker=worker)
 
 
+def partitions(client, topic: str, timeout: float = 30.0) -> list[TopicPartition]:
+    """The partitions of `topic` from the client's metadata, asked again (bounded) while a restarted or
+    just-started cluster's metadata does not list the topic yet."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            found = client.partitions_for_topic(topic)
+        except KafkaError:
+            found = None
+        if found or time.time() > deadline:
+            return [TopicPartition(topic, p) for p in sorted(found or [])]
+        time.sleep(0.5)
+
+
 def log_size(bootstrap: str, topic: str) -> int:
     """How many records `topic` holds now (end minus beginning offsets of every partition)."""
     client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
                                                        client_id="kchaos-audit"))
     try:
-        parts = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or [])]
+        parts = partitions(client, topic)
         begins, ends = client.beginning_offsets(parts), client.end_offsets(parts)
         return sum(ends[tp] - begins[tp] for tp in parts)
     except KafkaError as exc:
@@ -159,10 +176,10 @@ def record_committed(bootstrap: str, topic: str, group: str, writer: history.His
                                                        client_id="kchaos-audit"))
     try:
         now = time.time()
-        for p in sorted(client.partitions_for_topic(topic) or []):
-            offset = client.committed(TopicPartition(topic, p), timeout_ms=30000)
+        for tp in partitions(client, topic):
+            offset = client.committed(tp, timeout_ms=30000)
             if offset is not None:
-                writer.append(COMMIT, 0, -1, now, p, offset)
+                writer.append(COMMIT, 0, -1, now, tp.partition, offset)
     except KafkaError as exc:
         raise ClusterError(f"audit: cannot read the committed offsets of group {group}: {exc}") from None
     finally:
@@ -176,7 +193,7 @@ def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout:
     client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
                                                        client_id="kchaos-audit", max_poll_records=5000))
     try:
-        parts = [TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or [])]
+        parts = partitions(client, topic)
         if not parts:   # auditing nothing would turn every acknowledged record into a false loss
             raise ClusterError(f"audit: no partitions of topic {topic} in the cluster's metadata")
         client.assign(parts)
