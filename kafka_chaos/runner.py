@@ -143,7 +143,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             "deadline": ready_by + s.duration, "flush_timeout": FLUSH_GRACE / 2,
             "producer_config": s.producer.config, "mode": s.consumer.mode,
             "process_time": s.consumer.process_time, "consumer_config": s.consumer.config,
-            "idle": 3.0, "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120}
+            "idle": 1.0, "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120}
         workers = Workers(run_dir, settings)
         total = s.producer.count if s.producer.count else int((s.producer.rate or 0) * s.duration) + 1
         workers.start("consumer")
