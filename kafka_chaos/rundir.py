@@ -7,7 +7,6 @@ and, for the timeline, the line.
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from pathlib import Path
@@ -18,22 +17,31 @@ from kafka_chaos.errors import KchaosError, UsageError
 SCENARIO = "scenario.json"
 META = "meta.json"
 TIMELINE = "timeline.jsonl"
-MAX_JSON = 16 * 2**20        # scenario.json, meta.json (which lists every planned fault)
+MAX_JSON = 16 * 2**20        # scenario.json, meta.json (which lists every planned fault), audit.json
 MAX_TIMELINE = 256 * 2**20   # one line per applied fault or heal
 WORKERS = ("producer", "consumer")   # what a crash fault kills (and its heal restarts)
+
+
+def read_object(path: Path, what: str, required: bool = True) -> dict:
+    """The JSON object in a run directory's file (bounded, a regular file only); {} when the file is absent
+    and not required. Anything else is a UsageError naming the file."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        if required:
+            raise UsageError(f"{path.parent}: not a kchaos run directory (no {path.name})")
+        return {}
+    data = files.read_json(path, MAX_JSON, what)
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: {what} must be a JSON object, not {type(data).__name__}")
+    return data
 
 
 def scenario_of(run_dir: Path):
     """The validated scenario a run directory recorded (secrets in it were masked when it was written)."""
     path = Path(run_dir) / SCENARIO
-    if not path.exists() and not path.is_symlink():
-        raise UsageError(f"{run_dir}: not a kchaos run directory (no {SCENARIO})")
-    data = files.read_json(path, MAX_JSON, SCENARIO)
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: must be a JSON object (the scenario kchaos wrote), not {type(data).__name__}")
-    where = {"path": path} if "path" in inspect.signature(scenario.from_dict).parameters else {}
+    data = read_object(path, "the scenario kchaos wrote")
     try:
-        return scenario.from_dict(data, **where)
+        return scenario.from_dict(data, path=path)
     except KchaosError:
         raise
     except KeyError as e:
@@ -48,7 +56,7 @@ def start_time(run_dir: Path) -> float:
     if not path.exists() and not path.is_symlink():
         raise UsageError(f"{run_dir}: not a kchaos run directory (no {META})")
     meta = files.read_json(path, MAX_JSON, META)
-    t0 = meta.get("t0") if isinstance(meta, dict) else None
+    t0 = meta.get("t0") if isinstance(meta, dict) else None   # any other shape: "t0 must be a number"
     if not _number(t0):
         raise UsageError(f"{path}: t0 must be a number (the start of the run, seconds since the epoch), not {t0!r}")
     return float(t0)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kafka_chaos import files, history
+from kafka_chaos import files, history, rundir
 from kafka_chaos.counts import COUNT_NAMES, RESERVED
 from kafka_chaos.errors import UsageError
 
@@ -27,7 +27,6 @@ EVIDENCE_TYPES = ("lost", "unread", "unaudited", "log_duplicate", "reprocessed",
                   "inconsistent_offset", "phantom", "foreign")
 AUDIT = "audit.json"
 WARNINGS = "warnings.txt"
-MAX_JSON = 16 << 20   # bytes of scenario.json, meta.json, audit.json the verifier reads at most
 
 # A record's key is (compact pid code << _SEQ_BITS) | seq: one int64 that sorts by pid, then seq.
 _SEQ_BITS = 40
@@ -69,20 +68,9 @@ def check_expect(counts: dict[str, int], expect: dict[str, int | None]) -> list[
     return violations
 
 
-def read_json(path: Path, what: str, required: bool = False) -> dict:
-    """A JSON object from a run directory (bounded, regular file); {} when absent and not required."""
-    path = Path(path)
-    if not required and not path.exists() and not path.is_symlink():
-        return {}
-    data = files.read_json(path, MAX_JSON, what)
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: {what} must be a JSON object, not {type(data).__name__}")
-    return data
-
-
 def audit_complete(run_dir: Path) -> bool:
     """Did the run's audit read every partition to its end? (audit.json is written only then)."""
-    return read_json(Path(run_dir) / AUDIT, "audit record").get("complete") is True
+    return rundir.read_object(Path(run_dir) / AUDIT, "audit record", required=False).get("complete") is True
 
 
 def read_warnings(run_dir: Path) -> list[str]:
@@ -100,11 +88,11 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
     if not (run_dir / "history").is_dir() or (run_dir / "history").is_symlink():
         raise UsageError(f"{run_dir}: not a kchaos run directory (no history/)")
     scenario_path = run_dir / "scenario.json"
-    expect = read_json(scenario_path, "scenario", required=True).get("expect") or {}
+    expect = rundir.read_object(scenario_path, "scenario").get("expect") or {}
     if not isinstance(expect, dict):
         raise UsageError(f"{scenario_path}: expect must be a mapping of count name to bound")
     meta_path = run_dir / "meta.json"
-    t0 = read_json(meta_path, "run facts").get("t0")
+    t0 = rundir.read_object(meta_path, "run facts", required=False).get("t0")
     if t0 is not None and (isinstance(t0, bool) or not isinstance(t0, (int, float)) or not np.isfinite(t0)):
         raise UsageError(f"{meta_path}: t0 must be a number of seconds, not {t0!r}")
     histories = history.read_dir(run_dir / "history")

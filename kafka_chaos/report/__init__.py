@@ -13,7 +13,8 @@ from rich.markup import escape
 from kafka_chaos.counts import COUNTS
 from kafka_chaos.history import read_timeline
 from kafka_chaos.errors import KchaosError
-from kafka_chaos.verify import Verdict, read_json
+from kafka_chaos.rundir import read_object
+from kafka_chaos.verify import Verdict
 
 # Counts shown in the verdict table: every measured count, in the table's order; the breakdowns indented.
 SHOWN = [(name, ("  " if name in ("lost_from_log", "lost_in_log", "log_duplicates", "reprocessed") else "") + meaning)
@@ -22,9 +23,9 @@ MAX_EVIDENCE_LINES = 12
 
 
 def load_json(path: Path, default):
-    """A JSON object of the run directory (bounded; see verify.read_json), or `default` if unreadable."""
+    """A JSON object of the run directory (bounded; see rundir.read_object), or `default` if unreadable."""
     try:
-        return read_json(Path(path), Path(path).name) or default
+        return read_object(Path(path), Path(path).name, required=False) or default
     except KchaosError:
         return default
 
