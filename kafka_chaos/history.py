@@ -35,10 +35,17 @@ ERROR = 3     # the send of (pid, seq) failed for good; `flags` holds an ERROR_N
 POLL = 4      # the consumer fetched (pid, seq) at (partition, offset) from the log
 PROCESS = 5   # the consumer application finished processing (pid, seq) at (partition, offset)
 COMMIT = 6    # the consumer committed `offset` (the next offset to read) for `partition`
-LOG = 7       # the post-run audit read found (pid, seq) at (partition, offset) in the log
+LOG = 7       # the post-run audit read found (pid, seq) at (partition, offset) in the log (read_committed)
+TXN = 8       # a transaction of producer `pid` ended: seqs `seq`..`offset` (inclusive), `flags` its outcome
 
 KIND_NAMES = {SEND: "send", ACK: "ack", ERROR: "error", POLL: "poll", PROCESS: "process",
-              COMMIT: "commit", LOG: "log"}
+              COMMIT: "commit", LOG: "log", TXN: "txn"}
+
+# Outcomes of TXN events (flags): what the producer learnt when commit or abort returned, or did not.
+TXN_COMMITTED = 1   # commit_transaction returned: every record of it must be visible to read_committed readers
+TXN_ABORTED = 2     # abort_transaction returned: none of it may be visible to read_committed readers
+TXN_UNKNOWN = 3     # commit/abort raised or hung (fenced, timed out): the broker decides, all or nothing
+TXN_OUTCOMES = {TXN_COMMITTED: "committed", TXN_ABORTED: "aborted", TXN_UNKNOWN: "unknown"}
 
 # Error codes stored in `flags` of ERROR events.
 ERROR_NAMES = ["other", "timeout", "not-leader", "not-enough-replicas", "network",

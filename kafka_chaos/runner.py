@@ -143,7 +143,8 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             "deadline": ready_by + s.duration, "flush_timeout": FLUSH_GRACE / 2,
             "producer_config": s.producer.config, "mode": s.consumer.mode,
             "process_time": s.consumer.process_time, "consumer_config": s.consumer.config,
-            "idle": 1.0, "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120}
+            "idle": 1.0, "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120,
+            "txn": txn_settings(s, stamp)}
         workers = Workers(run_dir, settings)
         total = s.producer.count if s.producer.count else int((s.producer.rate or 0) * s.duration) + 1
         workers.start("consumer")
@@ -182,6 +183,24 @@ def _wait_joined(workers, run_dir: Path, deadline: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def txn_settings(s, stamp: str) -> dict | None:
+    """The transactional producer's settings (None for any other semantic). Without a transactional_id in the
+    scenario each producer instance gets its own, kchaos-<stamp>-<name>-<instance>: a restarted producer
+    then leaves the crashed one's open transaction to the coordinator's timeout instead of fencing it."""
+    p = s.producer
+    if p.semantic != "transactional":
+        return None
+    return {"transactional_id": p.transactional_id or f"kchaos-{stamp}-{s.name}", "given": bool(p.transactional_id),
+            "txn_size": p.txn_size, "abort_ratio": p.abort_ratio, "timeout": p.transaction_timeout, "seed": s.seed}
+
+
+def audit_timeout(s) -> float:
+    """Seconds the audit may take: at least a minute, and with transactions long enough for the coordinator
+    to abort one a killed producer left open (transaction_timeout, then its 10 s cleanup interval)."""
+    txn = s.producer.transaction_timeout or 0.0
+    return max(60.0, s.drain_timeout, txn + 30.0 if txn else 0.0)
 
 
 def _unique_stamp(runs_dir: Path, name: str) -> str:
@@ -312,13 +331,14 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
         writer = HistoryWriter(run_dir / "history" / "audit-0.bin")
         try:
             consumer.record_committed(brokers.bootstrap, topic, group, writer)
-            audit = consumer.read_log(brokers.bootstrap, topic, writer, max(60.0, s.drain_timeout), run_id)
+            audit = consumer.read_log(brokers.bootstrap, topic, writer, audit_timeout(s), run_id)
         finally:
             writer.close()
     tmp = run_dir / f".{verify.AUDIT}.tmp"
     tmp.write_text(json.dumps({"complete": True, **audit}))
     tmp.replace(run_dir / verify.AUDIT)   # only a complete audit lets the verifier judge the log
-    console.print(f"audit: {audit['records']} records in the log", highlight=False)
+    waited = f" (waited {audit['lso_wait_s']:.1f} s for an open transaction to end)" if audit["lso_wait_s"] >= 1 else ""
+    console.print(f"audit: {audit['records']} records in the log{waited}", highlight=False)
 
 
 def _warn(console, run_dir: Path, text: str) -> None:

@@ -37,6 +37,7 @@ DEFAULT_TOPIC = {"name": "chaos", "partitions": 3, "replication_factor": 3}
 DEFAULT_RATE = 500.0
 DEFAULT_VALUE_SIZE = 100
 DEFAULT_PROCESS_TIME = 0.002
+DEFAULT_TXN = {"txn_size": 50, "abort_ratio": 0.1, "transaction_timeout": 10.0}  # semantic: transactional
 
 # Bounds. Shipped scenarios are ~1.5 KiB and ~100 nodes; each bound is far above any real need and far below
 # what costs time or memory.
@@ -58,6 +59,10 @@ MAX_BROKER_ID = 2**31 - 1     # Kafka's node.id is a Java int
 MIN_LATENCY, MAX_LATENCY = 0.001, 60.0  # delay: netem is given whole microseconds
 MIN_PROBABILITY = 0.0001      # loss: iptables is given 4 decimals, so p is a multiple of 0.0001
 MIN_RATE_BITS, MAX_RATE_BITS = 8_000, 100 * 10**9  # bandwidth: below 8kbit a 1500-byte packet takes 1.5 s
+MAX_TXN_SIZE = 10_000         # records per transaction
+MIN_TXN_TIMEOUT, MAX_TXN_TIMEOUT = 1.0, 900.0  # the broker's transaction.max.timeout.ms defaults to 15 min
+MAX_TXN_ID = 200              # transactional_id characters (kchaos appends nothing to a given one)
+_TXN_FIELDS = ("txn_size", "abort_ratio", "transaction_timeout", "transactional_id")
 
 _TIMING = ("at", "every", "count", "jitter")
 _FAULT_KEYS = (*_TIMING, "action", "target", "duration", "direction", "groups", "shape", "probability", "rate",
@@ -139,6 +144,11 @@ class ProducerSpec:
     count: int | None
     value_size: int
     config: dict  # merged kafka-python settings from semantics.producer_settings
+    # semantic transactional only (None otherwise):
+    txn_size: int | None = None  # records per transaction (the last one may be shorter)
+    abort_ratio: float | None = None  # fraction of transactions aborted on purpose (seeded draws)
+    transaction_timeout: float | None = None  # seconds; kafka-python's transaction_timeout_ms
+    transactional_id: str | None = None  # None: the runner derives kchaos-<stamp>-<name>-<producer instance>
 
 
 @dataclass(frozen=True)
@@ -743,8 +753,10 @@ class _Parser:
         return TopicSpec(name, partitions, rf, config)
 
     def producer(self, node) -> ProducerSpec:
-        m = self.mapping(node, "producer", ("semantic", "rate", "count", "value_size", "config"), ("semantic",))
+        m = self.mapping(node, "producer", ("semantic", "rate", "count", "value_size", "config", *_TXN_FIELDS),
+                         ("semantic",))
         semantic = self.choice(m["semantic"], "producer.semantic", semantics.PRESETS)
+        txn = self.transaction(m, semantic)
         if "rate" in m and "count" in m:
             raise self.error(m["count"], "producer.count", "give rate or count, not both")
         rate = self.number(m["rate"], "producer.rate", MAX_RATE, " records/s") if "rate" in m else None
@@ -755,7 +767,39 @@ class _Parser:
                                   " bytes: a record must fit Kafka's default max.message.bytes, 1048588") \
             if "value_size" in m else DEFAULT_VALUE_SIZE
         config = self.client_config(m, "producer", lambda raw: semantics.producer_settings(semantic, raw))
-        return ProducerSpec(semantic, rate, count, value_size, config)
+        return ProducerSpec(semantic, rate, count, value_size, config, **txn)
+
+    def transaction(self, m: dict, semantic: str) -> dict:
+        """The transactional producer's fields, defaults filled in; refused for any other semantic."""
+        if semantic != "transactional":
+            for key in _TXN_FIELDS:
+                if key in m:
+                    raise self.error(m[key], f"producer.{key}", f"only with semantic: transactional (this "
+                                                                f"producer is {semantic})")
+            return {}
+        out = dict(DEFAULT_TXN)
+        if "txn_size" in m:
+            out["txn_size"] = self.integer(m["txn_size"], "producer.txn_size", 1, MAX_TXN_SIZE,
+                                           " records per transaction")
+        if "abort_ratio" in m:
+            v = self.value(m["abort_ratio"]) if isinstance(m["abort_ratio"], yaml.ScalarNode) else None
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+                raise self.error(m["abort_ratio"], "producer.abort_ratio", f"{self.kind(m['abort_ratio'])} is not a "
+                                                                           "fraction (allowed: 0 <= abort_ratio <= 1, "
+                                                                           "e.g. 0.1: one transaction in ten aborted)")
+            out["abort_ratio"] = float(v)
+        if "transaction_timeout" in m:
+            out["transaction_timeout"] = self.duration(
+                m["transaction_timeout"], "producer.transaction_timeout", low=MIN_TXN_TIMEOUT, high=MAX_TXN_TIMEOUT,
+                why="; the broker caps it at transaction.max.timeout.ms, 15m by default")
+        if "transactional_id" in m:
+            v = self.text(m["transactional_id"], "producer.transactional_id", MAX_TXN_ID)
+            if not _NAME_RE.match(v):
+                raise self.error(m["transactional_id"], "producer.transactional_id",
+                                 f"{_shown(v)} is not a transactional id (letters, digits, . _ -, starting with a "
+                                 "letter or digit)")
+            out["transactional_id"] = v
+        return out
 
     def consumer(self, node) -> ConsumerSpec:
         m = self.mapping(node, "consumer", ("mode", "process_time", "config"), ("mode",))

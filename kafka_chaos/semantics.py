@@ -32,7 +32,7 @@ class Preset:
 
     settings: dict
     claim: str
-    expect: dict  # partial expectation: lost, log_duplicates, reordered
+    expect: dict  # partial expectation: lost, log_duplicates, reordered (+ torn_transactions)
     reserved: bool = False
 
 
@@ -76,8 +76,8 @@ PRESETS: dict[str, Preset] = {
     "transactional": Preset(
         dict(_IDEMPOTENT),
         "An idempotent producer with transactional.id: Kafka documents that a transaction's records "
-        "become visible to read_committed consumers all together or not at all.",
-        {"lost": 0, "log_duplicates": 0, "reordered": 0}, reserved=True),
+        "become visible to read_committed consumers all together or not at all, and never if it aborted.",
+        {"lost": 0, "log_duplicates": 0, "reordered": 0, "torn_transactions": 0}),
 }
 
 MODES: dict[str, Mode] = {
@@ -98,10 +98,18 @@ MODES: dict[str, Mode] = {
         {"lost": 0, "reprocessed": ANY}),
     "read-committed": Mode(
         False, "after",
-        "isolation.level=read_committed: Kafka documents that the consumer returns only records of "
-        "committed transactions; committing after processing keeps it at-least-once.",
+        "isolation.level=read_committed (confluent-kafka's default): Kafka documents that the consumer returns "
+        "only records of committed transactions and non-transactional ones, never one of an aborted or still "
+        "open transaction; committing after processing keeps it at-least-once.",
         {"lost": 0, "reprocessed": ANY, "aborted_reads": 0},
-        settings={"isolation_level": "read_committed"}, reserved=True),
+        settings={"isolation_level": "read_committed"}),
+    "read-uncommitted": Mode(
+        False, "after",
+        "isolation.level=read_uncommitted (kafka-python's and the Java client's default): Kafka documents that "
+        "the consumer returns every record, also those of aborted and still open transactions; committing "
+        "after processing keeps it at-least-once.",
+        {"lost": 0, "reprocessed": ANY, "aborted_reads": ANY},
+        settings={"isolation_level": "read_uncommitted"}),
     "transform": Mode(
         False, "after",
         "Consume-transform-produce with send_offsets_to_transaction: Kafka documents that each input "
@@ -123,10 +131,11 @@ CONSUMER_MODES = tuple(MODES)
 
 # Settings kchaos fills in itself; a scenario may not override them.
 PRODUCER_OWNED = {"bootstrap_servers": "", "key_serializer": "", "value_serializer": "",
-                  "transactional_id": " (semantic: transactional)"}
+                  "transactional_id": " (semantic: transactional; name one with producer.transactional_id)",
+                  "transaction_timeout_ms": " from producer.transaction_timeout (semantic: transactional)"}
 CONSUMER_OWNED = {"bootstrap_servers": "", "key_deserializer": "", "value_deserializer": "",
                   "group_id": "", "enable_auto_commit": " from consumer.mode",
-                  "isolation_level": " from consumer.mode (read-committed)"}
+                  "isolation_level": " from consumer.mode (read-committed or read-uncommitted)"}
 
 
 class SettingError(ScenarioError):
@@ -151,6 +160,8 @@ def documented_expect(semantic: str, mode: str) -> dict[str, int | None]:
     }
     if "aborted_reads" in m:
         expect["aborted_reads"] = m["aborted_reads"]
+    if "torn_transactions" in p:
+        expect["torn_transactions"] = p["torn_transactions"]
     return expect
 
 

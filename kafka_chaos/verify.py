@@ -24,7 +24,7 @@ from kafka_chaos.counts import COUNT_NAMES, RESERVED
 from kafka_chaos.errors import UsageError
 
 EVIDENCE_TYPES = ("lost", "unread", "unaudited", "log_duplicate", "reprocessed", "reordered",
-                  "inconsistent_offset", "phantom", "foreign")
+                  "inconsistent_offset", "phantom", "foreign", "aborted_read")   # + torn_transaction
 AUDIT = "audit.json"
 WARNINGS = "warnings.txt"
 
@@ -88,7 +88,10 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
     if not (run_dir / "history").is_dir() or (run_dir / "history").is_symlink():
         raise UsageError(f"{run_dir}: not a kchaos run directory (no history/)")
     scenario_path = run_dir / "scenario.json"
-    expect = rundir.read_object(scenario_path, "scenario").get("expect") or {}
+    scenario = rundir.read_object(scenario_path, "scenario")
+    expect = scenario.get("expect") or {}
+    producer = scenario.get("producer")
+    transactional = isinstance(producer, dict) and producer.get("semantic") == "transactional"
     if not isinstance(expect, dict):
         raise UsageError(f"{scenario_path}: expect must be a mapping of count name to bound")
     meta_path = run_dir / "meta.json"
@@ -102,20 +105,23 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
         t0 = float(min(ts)) if ts else 0.0
     try:
         return verify(histories, timeline, expect, audited=audit_complete(run_dir), t0=float(t0),
-                      max_evidence=max_evidence, warnings=read_warnings(run_dir))
+                      max_evidence=max_evidence, warnings=read_warnings(run_dir), transactional=transactional)
     except ValueError as e:
         raise UsageError(f"{scenario_path}: {e}") from None
 
 
 def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[str, int | None], *,
-           audited: bool, t0: float = 0.0, max_evidence: int = 200, warnings: list[str] = ()) -> Verdict:
+           audited: bool, t0: float = 0.0, max_evidence: int = 200, warnings: list[str] = (),
+           transactional: bool = False) -> Verdict:
     """Reconcile all events (any role) against `expect`; times in evidence are seconds since t0.
-    `audited`: the LOG events are a complete read of the log (without it they are not used at all)."""
+    `audited`: the LOG events are a complete read of the log (without it they are not used at all).
+    `transactional`: the producers wrote in transactions (TXN events say how each ended); a record is then
+    promised (acked) only when its transaction committed."""
     parts = [h for h in histories.values() if len(h)]
     ev = np.concatenate(parts) if parts else np.zeros(0, dtype=history.EVENT)
     if not audited:
         ev = ev[ev["kind"] != history.LOG]   # a partial audit proves presence only; absence is unknown
-    r = _Reconciler(ev, audited)
+    r = _Reconciler(ev, audited, transactional)
     counts = {name: 0 for name in COUNT_NAMES}
     counts.update(r.counts)
     faults = _faults(timeline)
@@ -124,6 +130,7 @@ def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[
         found = [a for cols in r.evidence.get(kind, []) for a in _runs(kind, *cols)]
         found.sort(key=lambda a: a["t"])
         anomalies.extend(found[:max_evidence])
+    anomalies.extend(r.txn_evidence[:max_evidence])
     for a in anomalies:
         a["near_fault"] = _near_fault(faults, a["t"], t0)
         a["t"] = round(a["t"] - t0, 3)
@@ -152,8 +159,9 @@ def _incomplete(counts: dict[str, int], audited: bool) -> list[str]:
 class _Reconciler:
     """Computes `counts` and the per-record columns of `evidence` over one concatenated event array."""
 
-    def __init__(self, ev: np.ndarray, audited: bool):
+    def __init__(self, ev: np.ndarray, audited: bool, transactional: bool = False):
         self._groups = self._roster = np.zeros(0, dtype=np.int64)
+        self.txn_evidence: list[dict] = []
         kind, t = ev["kind"], ev["t"]
         part, off = ev["partition"].astype(np.int64), ev["offset"]
         pid, seq = ev["pid"], ev["seq"]
@@ -174,6 +182,22 @@ class _Reconciler:
         processed = _distinct(key[known & is_[history.PROCESS]])
         m = known & is_[history.LOG] & placed
         in_log, (log_part, log_off) = _first(key[m], (part[m], off[m]), part[m], off[m])   # lowest offset
+        txn_counts = {}
+        if transactional:   # promised = in a committed transaction, acknowledged one by one or not
+            m = known & is_[history.TXN]
+            txns = _Transactions(key[m], off[m], ev["flags"][m], t[m], sent, self.pids)
+            out_acked, out_sent = txns.outcome(acked), txns.outcome(sent)
+            promised = _distinct(np.r_[acked[out_acked == history.TXN_COMMITTED],
+                                       sent[out_sent == history.TXN_COMMITTED]])
+            ack_t = _lookup(acked, ack_t, promised, default=_lookup(sent, sent_t, promised, default=0.0))
+            ack_part = _lookup(acked, ack_part, promised, default=-1).astype(np.int64)
+            ack_off = _lookup(acked, ack_off, promised, default=-1).astype(np.int64)
+            acked = promised
+            aborted = sent[out_sent == history.TXN_ABORTED]
+            seen_aborted = processed[_member(processed, aborted)]
+            self.txn_evidence = txns.torn(in_log, audited)
+            txn_counts = {"aborted": len(aborted), "aborted_reads": len(seen_aborted),
+                          "torn_transactions": len(self.txn_evidence)}
 
         # evidence runs group records by every position known for them, acknowledged ones included
         m = known & (is_[history.ACK] | is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & placed
@@ -222,6 +246,10 @@ class _Reconciler:
             "log_duplicate": [dups[1]], "reprocessed": [reprocessed[1]], "reordered": [reordered[1]],
             "inconsistent_offset": [inconsistent[1]], "phantom": [phantoms[1]], "foreign": [foreigners[1]],
         }
+        if transactional:
+            pm = known & is_[history.PROCESS] & placed & _member(key, seen_aborted)
+            ak, (ap, ao, at) = _first(key[pm], (t[pm],), part[pm], off[pm], t[pm])
+            self.evidence["aborted_read"] = [self._cols(ak, ap, ao, at)]
         self.counts = {
             "sent": len(sent), "acked": len(acked), "errors": int((~_member(errored, acked)).sum()),
             "consumed": len(processed), "lost": int(gone.sum() + skipped.sum()),
@@ -230,6 +258,7 @@ class _Reconciler:
             "unacked_missing": missing, "log_duplicates": dups[0],
             "reprocessed": reprocessed[0], "duplicates": dups[0] + reprocessed[0], "reordered": reordered[0],
             "inconsistent_offsets": inconsistent[0], "phantoms": phantoms[0], "foreign": foreigners[0],
+            **txn_counts,
         }
 
     @staticmethod
@@ -337,6 +366,59 @@ class _Reconciler:
         # unparseable records run along offsets; a record missing from the roster stands alone
         ordinal = np.where(hit, rank, np.where(unknown, off, -2 * np.arange(n) - 2))
         return (pid.astype(np.int64), seq, ordinal, part, off, t, extra)
+
+
+class _Transactions:
+    """The transactions of a run: for each, its producer's seq range and outcome (a TXN event each; the
+    records a producer sent after its last TXN event form one open transaction, outcome unknown: the
+    producer died in it and the coordinator decides)."""
+
+    def __init__(self, first_keys, last_seqs, outcomes, times, sent, pids):
+        code = first_keys >> _SEQ_BITS
+        starts, ends = first_keys, (code << _SEQ_BITS) | (last_seqs & _SEQ_MASK)
+        # per producer: records sent past the last range that a TXN event closed
+        sent_code = sent >> _SEQ_BITS
+        open_starts, open_ends = [], []
+        for c in np.unique(sent_code).tolist():
+            mine = sent[sent_code == c]
+            closed = ends[code == c]
+            after = int(closed.max()) + 1 if len(closed) else (c << _SEQ_BITS)
+            if mine[-1] >= after:
+                open_starts.append(after)
+                open_ends.append(int(mine[-1]))
+        self.starts = np.r_[starts, np.array(open_starts, dtype=np.int64)]
+        self.ends = np.r_[ends, np.array(open_ends, dtype=np.int64)]
+        self.outcomes = np.r_[outcomes.astype(np.int64), np.full(len(open_starts), history.TXN_UNKNOWN)]
+        self.times = np.r_[times, np.full(len(open_starts), np.nan)]
+        o = np.argsort(self.starts, kind="stable")
+        self.starts, self.ends, self.outcomes, self.times = self.starts[o], self.ends[o], self.outcomes[o], self.times[o]
+        self.sent, self.pids = sent, pids
+
+    def outcome(self, keys: np.ndarray) -> np.ndarray:
+        """Outcome of each record's transaction (TXN_UNKNOWN where no transaction covers it)."""
+        i = np.searchsorted(self.starts, keys, side="right") - 1
+        inside = (i >= 0) & (keys <= self.ends[np.maximum(i, 0)]) if len(self.starts) else np.zeros(len(keys), bool)
+        return np.where(inside, self.outcomes[np.maximum(i, 0)] if len(self.starts) else 0, history.TXN_UNKNOWN)
+
+    def torn(self, in_log: np.ndarray, audited: bool) -> list[dict]:
+        """Transactions whose visibility in the read_committed audit disagrees with how they ended:
+        committed and not whole, aborted and seen at all, unknown and seen in part."""
+        if not audited or not len(self.starts):
+            return []
+        sent_n = np.searchsorted(self.sent, self.ends, "right") - np.searchsorted(self.sent, self.starts, "left")
+        seen_n = np.searchsorted(in_log, self.ends, "right") - np.searchsorted(in_log, self.starts, "left")
+        bad = np.where(self.outcomes == history.TXN_COMMITTED, seen_n < sent_n,
+                       np.where(self.outcomes == history.TXN_ABORTED, seen_n > 0, (seen_n > 0) & (seen_n < sent_n)))
+        out = []
+        for i in np.flatnonzero(bad & (sent_n > 0)).tolist():
+            outcome = history.TXN_OUTCOMES.get(int(self.outcomes[i]), "unknown")
+            t = self.times[i]
+            out.append({"type": "torn_transaction", "pid": int(self.pids[self.starts[i] >> _SEQ_BITS]),
+                        "seq_first": int(self.starts[i] & _SEQ_MASK), "seq_last": int(self.ends[i] & _SEQ_MASK),
+                        "records": int(sent_n[i]), "partition": -1, "offsets": None,
+                        "t": float(t) if np.isfinite(t) else 0.0,
+                        "detail": f"{outcome}, {int(seen_n[i])} of {int(sent_n[i])} in the log"})
+        return out
 
 
 class _SendTime:

@@ -399,10 +399,8 @@ TOPIC = [
 PRODUCER = [
     ("unknown semantic", doc(producer="{semantic: exactly-once}"), 4, "producer.semantic",
      "'exactly-once' is unknown (did you mean at-least-once? allowed: no-guarantee, at-most-once, at-least-once, "
-     "idempotent)"),
+     "idempotent, transactional)"),
     ("typo semantic", doc(producer="{semantic: idempotnt}"), 4, "producer.semantic", "did you mean idempotent?"),
-    ("reserved", doc(producer="{semantic: transactional}"), 4, "producer.semantic",
-     "transactional is reserved and not implemented yet"),
     ("missing semantic", doc(producer="{rate: 5}"), 4, "producer.semantic", "required"),
     ("rate and count", doc(producer="{semantic: idempotent, rate: 5, count: 5}"), 4, "producer.count",
      "give rate or count, not both"),
@@ -431,9 +429,7 @@ PRODUCER = [
 
 CONSUMER = [
     ("unknown mode", doc(consumer="{mode: exactly-once}"), 5, "consumer.mode",
-     "(allowed: auto-commit, commit-before-process, commit-after-process)"),
-    ("read-committed", doc(consumer="{mode: read-committed}"), 5, "consumer.mode",
-     "read-committed is reserved and not implemented yet"),
+     "(allowed: auto-commit, commit-before-process, commit-after-process, read-committed, read-uncommitted)"),
     ("transform", doc(consumer="{mode: transform}"), 5, "consumer.mode", "transform is reserved"),
     ("sink", doc(consumer="{mode: sink}"), 5, "consumer.mode", "sink is reserved"),
     ("missing mode", doc(consumer="{process_time: 1ms}"), 5, "consumer.mode", "required"),
@@ -1046,10 +1042,6 @@ NAMES = [
      "cluster.commands.kill[1]", "an argument is at most 4096 characters, without NUL"),
     ("command words", doc(cluster="{bootstrap: 'h:1', hosts: {1: a}, commands: {kill: [" + "x, " * 65 + "]}}"), 2,
      "cluster.commands.kill", "must be a non-empty list of at most 64 strings"),
-    ("aborted_reads", doc(extra="expect: {aborted_reads: 0}"), 6, "expect.aborted_reads",
-     "nothing measures it yet: needs a transactional producer and a read_committed consumer, not built yet"),
-    ("torn_transactions", doc(extra="expect: {lost: 0, torn_transactions: 0}"), 6, "expect.torn_transactions",
-     "nothing measures it yet: needs a transactional producer"),
     ("compose label", doc(cluster="{compose: superscript.yml}"), 2, "cluster.compose",
      "service 'kafka-1' in superscript.yml has kchaos.broker.id='²' (needs a unique integer broker id"),
 ]
@@ -1171,3 +1163,89 @@ def test_fault_from_dict_checks_a_timeline_spec(spec, fragment):
     with pytest.raises(ScenarioError) as e:
         sc.fault_from_dict(spec)
     assert str(e.value).startswith(fragment), str(e.value)
+
+
+# -- the transactional producer -------------------------------------------------------------------
+
+def test_transactional_producer_takes_transaction_defaults(where):
+    s = loads(doc(producer="{semantic: transactional}", consumer="{mode: read-committed}"), str(where / "s.yaml"))
+    assert (s.producer.txn_size, s.producer.abort_ratio, s.producer.transaction_timeout,
+            s.producer.transactional_id) == (50, 0.1, 10.0, None)
+    assert s.consumer.config == {"enable_auto_commit": False, "isolation_level": "read_committed"}
+    assert s.expect["aborted_reads"] == 0 and s.expect["torn_transactions"] == 0 and s.expect["lost"] == 0
+
+
+def test_transactional_producer_fields_as_given(where):
+    s = loads(doc(producer="{semantic: transactional, txn_size: 7, abort_ratio: 0, transaction_timeout: 2m, "
+                           "transactional_id: orders-app.1}", consumer="{mode: read-uncommitted}"),
+              str(where / "s.yaml"))
+    assert (s.producer.txn_size, s.producer.abort_ratio, s.producer.transaction_timeout,
+            s.producer.transactional_id) == (7, 0.0, 120.0, "orders-app.1")
+    assert s.consumer.config["isolation_level"] == "read_uncommitted" and s.expect["aborted_reads"] is None
+
+
+def test_other_semantics_have_no_transaction_fields(where):
+    s = loads(doc(producer="{semantic: idempotent}"), str(where / "s.yaml"))
+    assert (s.producer.txn_size, s.producer.abort_ratio, s.producer.transaction_timeout,
+            s.producer.transactional_id) == (None, None, None, None)
+
+
+@pytest.mark.parametrize("producer", [
+    "{semantic: transactional}",
+    "{semantic: transactional, txn_size: 10000, abort_ratio: 1, transaction_timeout: 15m, transactional_id: a}",
+    "{semantic: transactional, count: 500, abort_ratio: 0.25, transaction_timeout: 1s}",
+    "{semantic: idempotent}",
+])
+def test_transactional_fields_round_trip_through_scenario_json(where, producer):
+    s = loads(doc(producer=producer, consumer="{mode: read-committed}"), str(where / "s.yaml"))
+    assert sc.from_dict(json.loads(json.dumps(s.to_dict())), "x/scenario.json") == s
+
+
+TXN = "{semantic: transactional, %s}"
+TRANSACTION_ERRORS = [
+    ("txn_size elsewhere", "{semantic: idempotent, txn_size: 5}", "producer.txn_size",
+     "only with semantic: transactional (this producer is idempotent)"),
+    ("abort_ratio elsewhere", "{semantic: at-least-once, abort_ratio: 0.1}", "producer.abort_ratio",
+     "only with semantic: transactional (this producer is at-least-once)"),
+    ("timeout elsewhere", "{semantic: no-guarantee, transaction_timeout: 10s}", "producer.transaction_timeout",
+     "only with semantic: transactional"),
+    ("id elsewhere", "{semantic: at-most-once, transactional_id: x}", "producer.transactional_id",
+     "only with semantic: transactional"),
+    ("txn_size 0", TXN % "txn_size: 0", "producer.txn_size", "must be an integer >= 1, not 0"),
+    ("txn_size big", TXN % "txn_size: 10001", "producer.txn_size", "10001 is more than 10000"),
+    ("txn_size text", TXN % "txn_size: many", "producer.txn_size", "must be an integer >= 1, not 'many'"),
+    ("abort_ratio big", TXN % "abort_ratio: 1.5", "producer.abort_ratio", "1.5 is not a fraction (allowed: 0 <="),
+    ("abort_ratio negative", TXN % "abort_ratio: -0.1", "producer.abort_ratio", "-0.1 is not a fraction"),
+    ("abort_ratio nan", TXN % "abort_ratio: .nan", "producer.abort_ratio", "nan is not a fraction"),
+    ("abort_ratio bool", TXN % "abort_ratio: true", "producer.abort_ratio", "True is not a fraction"),
+    ("timeout short", TXN % "transaction_timeout: 500ms", "producer.transaction_timeout",
+     "500ms is shorter than 1s"),
+    ("timeout long", TXN % "transaction_timeout: 16m", "producer.transaction_timeout",
+     "16m is longer than 15m (allowed: at most 15m; the broker caps it at transaction.max.timeout.ms"),
+    ("timeout text", TXN % "transaction_timeout: soon", "producer.transaction_timeout", "'soon' is not a duration"),
+    ("id space", TXN % "transactional_id: 'a b'", "producer.transactional_id", "'a b' is not a transactional id"),
+    ("id option", TXN % "transactional_id: '-x'", "producer.transactional_id", "'-x' is not a transactional id"),
+    ("id long", TXN % f"transactional_id: {'x' * 201}", "producer.transactional_id",
+     "is 201 characters long (allowed: at most 200)"),
+    ("id number", TXN % "transactional_id: 5", "producer.transactional_id", "must be a non-empty string, not 5"),
+    ("id in config", TXN % "config: {transactional.id: x}", "producer.config.transactional.id",
+     "kchaos sets transactional_id itself"),
+    ("timeout in config", TXN % "config: {transaction_timeout_ms: 5000}", "producer.config.transaction_timeout_ms",
+     "kchaos sets transaction_timeout_ms itself from producer.transaction_timeout"),
+    ("not idempotent", TXN % "config: {enable.idempotence: false}", "producer.config.enable.idempotence",
+     "false contradicts semantic transactional"),
+]
+
+
+@pytest.mark.parametrize("producer, field, fragment", [pytest.param(*c[1:], id=c[0]) for c in TRANSACTION_ERRORS])
+def test_transaction_fields_are_refused_with_file_line_field(where, producer, field, fragment):
+    message = error(where, doc(producer=producer))
+    assert message.startswith(f"4: {field}: "), message
+    assert fragment in message, message
+
+
+def test_a_tampered_scenario_json_cannot_give_transaction_fields_to_another_semantic(where):
+    data = json.loads(json.dumps(loads(doc(producer="{semantic: idempotent}"), str(where / "s.yaml")).to_dict()))
+    data["producer"]["txn_size"] = 5
+    with pytest.raises(ScenarioError, match="^x/scenario.json: producer.txn_size: only with semantic: transactional"):
+        sc.from_dict(data, "x/scenario.json")

@@ -9,8 +9,9 @@ from kafka_chaos.errors import ScenarioError
 from kafka_chaos.semantics import (GUARANTEES, SettingError, consumer_settings, documented_expect,
                                    producer_settings)
 
-IMPLEMENTED_SEMANTICS = ["no-guarantee", "at-most-once", "at-least-once", "idempotent"]
-IMPLEMENTED_MODES = ["auto-commit", "commit-before-process", "commit-after-process"]
+IMPLEMENTED_SEMANTICS = ["no-guarantee", "at-most-once", "at-least-once", "idempotent", "transactional"]
+IMPLEMENTED_MODES = ["auto-commit", "commit-before-process", "commit-after-process", "read-committed",
+                     "read-uncommitted"]
 BIG = semantics.MAX_RETRIES
 
 
@@ -112,9 +113,9 @@ def test_mode_sets_auto_commit(mode, auto):
 def test_commit_timing_table():
     assert {m: (e.enable_auto_commit, e.commit) for m, e in semantics.MODES.items()
             if not e.reserved} == {"auto-commit": (True, "auto"), "commit-before-process": (False, "before"),
-                                   "commit-after-process": (False, "after")}
-    assert {k for k, v in {**semantics.PRESETS, **semantics.MODES}.items() if v.reserved} == {
-        "transactional", "read-committed", "transform", "sink"}
+                                   "commit-after-process": (False, "after"), "read-committed": (False, "after"),
+                                   "read-uncommitted": (False, "after")}
+    assert {k for k, v in {**semantics.PRESETS, **semantics.MODES}.items() if v.reserved} == {"transform", "sink"}
 
 
 def test_documented_expect_examples():
@@ -131,9 +132,13 @@ def test_documented_expect_examples():
 @pytest.mark.parametrize("semantic, mode", list(itertools.product(IMPLEMENTED_SEMANTICS, IMPLEMENTED_MODES)))
 def test_documented_expect_rules(semantic, mode):
     e = documented_expect(semantic, mode)
-    assert (e["lost"] == 0) == (semantic in ("at-least-once", "idempotent") and mode == "commit-after-process")
-    assert (e["duplicates"] == 0) == (semantic in ("idempotent", "at-most-once") and mode == "commit-before-process")
-    assert (e["reordered"] == 0) == (semantic in ("idempotent", "at-most-once"))
+    committing_after = mode in ("commit-after-process", "read-committed", "read-uncommitted")
+    assert (e["lost"] == 0) == (semantic in ("at-least-once", "idempotent", "transactional") and committing_after)
+    assert (e["duplicates"] == 0) == (semantic in ("idempotent", "at-most-once", "transactional")
+                                      and mode == "commit-before-process")
+    assert (e["reordered"] == 0) == (semantic in ("idempotent", "at-most-once", "transactional"))
+    assert e.get("aborted_reads", "absent") == {"read-committed": 0, "read-uncommitted": None}.get(mode, "absent")
+    assert e.get("torn_transactions", "absent") == (0 if semantic == "transactional" else "absent")
     assert e["phantoms"] == 0
 
 
@@ -141,3 +146,19 @@ def test_every_preset_and_mode_has_a_one_sentence_claim():
     assert set(GUARANTEES) == set(semantics.SEMANTICS) | set(semantics.CONSUMER_MODES)
     for name, claim in GUARANTEES.items():
         assert "\n" not in claim and claim.endswith(".") and claim.count(". ") == 0, name
+
+
+@pytest.mark.parametrize("mode, isolation", [("read-committed", "read_committed"),
+                                             ("read-uncommitted", "read_uncommitted")])
+def test_isolation_modes_commit_after_processing_with_their_isolation_level(mode, isolation):
+    assert consumer_settings(mode, {}) == {"enable_auto_commit": False, "isolation_level": isolation}
+    with pytest.raises(SettingError, match="kchaos sets isolation_level itself from consumer.mode"):
+        consumer_settings(mode, {"isolation.level": isolation})
+
+
+def test_transactional_preset_is_idempotent_and_owns_its_transaction_settings():
+    assert producer_settings("transactional", {})["enable_idempotence"] is True
+    with pytest.raises(SettingError, match="from producer.transaction_timeout"):
+        producer_settings("transactional", {"transaction.timeout.ms": 5000})
+    with pytest.raises(SettingError, match="1 contradicts semantic transactional"):
+        producer_settings("transactional", {"acks": 1})

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from kafka_chaos import history
 from kafka_chaos.errors import UsageError
-from kafka_chaos.history import ACK, COMMIT, ERROR, FOREIGN_PID, LOG, POLL, PROCESS, SEND, UNKNOWN_PID, events
+from kafka_chaos.history import (ACK, COMMIT, ERROR, FOREIGN_PID, LOG, POLL, PROCESS, SEND, TXN, TXN_ABORTED,
+                                 TXN_COMMITTED, TXN_UNKNOWN, UNKNOWN_PID, events)
 from kafka_chaos.verify import COUNT_NAMES, EVIDENCE_TYPES, Verdict, check_expect, verify, verify_run_dir
 
 ANOMALIES = ("lost", "lost_in_log", "lost_from_log", "unread", "unaudited", "duplicates", "log_duplicates",
@@ -25,7 +26,7 @@ def clean(n, pid=1, partition=0, t0=100.0):
             events(LOG, pid, seqs, t + 60, partition, seqs)]
 
 
-def run(*parts, timeline=(), expect=None, t0=100.0, audited=True, **kw) -> Verdict:
+def run(*parts, timeline=(), expect=None, t0=100.0, audited=True, **kw) -> Verdict:   # kw: transactional, …
     ev = np.concatenate([p for group in parts for p in (group if isinstance(group, list) else [group])])
     return verify({"producer": ev}, list(timeline), expect or {}, t0=t0, audited=audited, **kw)
 
@@ -352,7 +353,7 @@ def oracle(ev, audited=True):
             "unacked_missing": len(unacked - in_log - processed) if audited else 0, "log_duplicates": log_dups,
             "reprocessed": reprocessed, "duplicates": log_dups + reprocessed, "reordered": reordered,
             "inconsistent_offsets": sum(len(w) > 1 for w in held.values()), "phantoms": phantoms,
-            "foreign": foreign}
+            "foreign": foreign, "aborted": 0, "aborted_reads": 0, "torn_transactions": 0}
 
 
 EVENT_ROWS = st.lists(st.tuples(st.sampled_from([SEND, ACK, ERROR, POLL, PROCESS, COMMIT, LOG]),
@@ -533,8 +534,8 @@ def test_7_reordering_is_the_fewest_records_to_remove():
 
 def test_8_an_expectation_nothing_measures_is_refused():
     counts = dict.fromkeys(COUNT_NAMES, 0)
-    with pytest.raises(ValueError, match="aborted_reads is not measured yet"):
-        check_expect(counts, {"aborted_reads": 0})
+    with pytest.raises(ValueError, match="unknown count 'exactly_once'"):
+        check_expect(counts, {"exactly_once": 0})
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00" * 400, bytes(range(256)) * 4], ids=["empty", "zeros", "garbage"])
@@ -610,3 +611,80 @@ def test_10_the_reader_detects_an_event_torn_in_the_middle(tmp_path):
         history.read_file(tmp_path / "producer-0.bin")
     (tmp_path / "consumer-0.bin").write_bytes(raw + raw[:17])   # a torn *last* event is a SIGKILL: dropped
     assert len(history.read_file(tmp_path / "consumer-0.bin")) == 4
+
+
+# ---- Transactions: a record is promised only when its transaction committed ----
+
+def txn(pid, first, last, outcome, t=150.0):
+    return events(TXN, pid, first, t, -1, last, flags=outcome)
+
+
+def txn_run(*parts, **kw):
+    return run(*parts, transactional=True, **kw)
+
+
+def committed_and_aborted(consumer_sees_aborted=False):
+    """seqs 0-4 committed, 5-9 aborted on purpose: all written at offsets 0-9 (aborted records stay in
+    the log, skipped by read_committed readers and the audit)."""
+    seqs = np.arange(10)
+    shown = seqs if consumer_sees_aborted else seqs[:5]
+    return [events(SEND, 1, seqs, 100.0), events(ACK, 1, seqs, 100.1, 0, seqs), txn(1, 0, 4, TXN_COMMITTED),
+            txn(1, 5, 9, TXN_ABORTED), events(POLL, 1, shown, 101.0, 0, shown),
+            events(PROCESS, 1, shown, 101.1, 0, shown), events(LOG, 1, seqs[:5], 160.0, 0, seqs[:5])]
+
+
+def test_records_of_an_aborted_transaction_are_not_promised_and_not_lost():
+    v = txn_run(*committed_and_aborted())
+    assert v.counts["acked"] == 5 and v.counts["aborted"] == 5 and v.counts["lost"] == 0
+    assert (v.counts["aborted_reads"], v.counts["torn_transactions"]) == (0, 0) and v.passed
+
+
+def test_a_read_uncommitted_consumer_that_processes_aborted_records_is_counted():
+    v = txn_run(*committed_and_aborted(consumer_sees_aborted=True), expect={"aborted_reads": 0})
+    assert v.counts["aborted_reads"] == 5 and v.counts["lost"] == 0
+    assert v.violations == [{"count": "aborted_reads", "value": 5, "bound": 0}]
+    [a] = [a for a in v.anomalies if a["type"] == "aborted_read"]
+    assert (a["seq_first"], a["seq_last"], a["offsets"]) == (5, 9, [5, 9])
+
+
+def test_a_committed_transaction_seen_in_part_is_torn_and_its_missing_records_lost():
+    seqs = np.arange(4)
+    v = txn_run(events(SEND, 1, seqs, 100.0), events(ACK, 1, seqs, 100.1, 0, seqs), txn(1, 0, 3, TXN_COMMITTED),
+                events(PROCESS, 1, seqs[:2], 101.0, 0, seqs[:2]), events(LOG, 1, seqs[:2], 160.0, 0, seqs[:2]))
+    assert v.counts["torn_transactions"] == 1 and v.counts["lost_from_log"] == 2
+    [torn] = [a for a in v.anomalies if a["type"] == "torn_transaction"]
+    assert torn["detail"] == "committed, 2 of 4 in the log" and (torn["seq_first"], torn["seq_last"]) == (0, 3)
+
+
+def test_an_aborted_transaction_visible_to_the_audit_is_torn():
+    seqs = np.arange(3)
+    v = txn_run(events(SEND, 1, seqs, 100.0), txn(1, 0, 2, TXN_ABORTED), events(LOG, 1, [1], 160.0, 0, 1))
+    assert v.counts["torn_transactions"] == 1 and v.counts["acked"] == 0 and v.counts["lost"] == 0
+
+
+def test_a_transaction_left_open_by_a_crash_must_be_all_or_nothing():
+    # txn 0-2 committed; the producer died in 3-5 (no TXN event): acks came back, the coordinator aborted it
+    seqs = np.arange(6)
+    v = txn_run(events(SEND, 1, seqs, 100.0), events(ACK, 1, seqs, 100.1, 0, seqs), txn(1, 0, 2, TXN_COMMITTED),
+                events(PROCESS, 1, seqs[:3], 101.0, 0, seqs[:3]), events(LOG, 1, seqs[:3], 160.0, 0, seqs[:3]))
+    assert v.counts["acked"] == 3 and v.counts["lost"] == 0 and v.counts["torn_transactions"] == 0
+    # ... but seen in part, it is torn
+    v = txn_run(events(SEND, 1, seqs, 100.0), txn(1, 0, 2, TXN_COMMITTED),
+                events(LOG, 1, [0, 1, 2, 4], 160.0, 0, [0, 1, 2, 4]))
+    assert v.counts["torn_transactions"] == 1
+    [torn] = [a for a in v.anomalies if a["type"] == "torn_transaction"]
+    assert torn["detail"] == "unknown, 1 of 3 in the log"
+
+
+def test_an_unknown_outcome_may_go_either_way_but_whole():
+    seqs = np.arange(4)
+    for seen in ([], [0, 1, 2, 3]):
+        v = txn_run(events(SEND, 1, seqs, 100.0), txn(1, 0, 3, TXN_UNKNOWN), events(LOG, 1, seen, 160.0, 0, seen))
+        assert v.counts["torn_transactions"] == 0 and v.counts["lost"] == 0
+
+
+def test_committed_records_count_as_acked_even_without_their_ack_event():
+    seqs = np.arange(3)   # the callbacks were lost with a SIGKILL after the commit returned
+    v = txn_run(events(SEND, 1, seqs, 100.0), txn(1, 0, 2, TXN_COMMITTED), events(LOG, 1, [0, 1], 160.0, 0, [0, 1]),
+                events(PROCESS, 1, [0, 1], 101.0, 0, [0, 1]))
+    assert v.counts["acked"] == 3 and v.counts["lost_from_log"] == 1 and v.counts["torn_transactions"] == 1

@@ -107,7 +107,7 @@ def evidence_line(a: dict) -> str:
     if a.get("offsets"):
         o = a["offsets"]
         where += f" offsets {o[0]}" + (f"-{o[1]}" if o[1] != o[0] else "")
-    kind = a["type"] + (f" ({a['where']})" if a.get("where") else "")
+    kind = a["type"] + (f" ({a['where']})" if a.get("where") else "") + (f" ({a['detail']})" if a.get("detail") else "")
     near = f"; near {a['near_fault']}" if a.get("near_fault") else ""
     return f"{kind}: producer {a['pid']} {seqs} ({a['records']} record{'' if a['records'] == 1 else 's'}){where} at +{a['t']:.1f}s{near}"
 

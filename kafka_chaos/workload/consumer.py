@@ -4,6 +4,8 @@ Modes, each with the client library's own mechanism:
   auto-commit            enable_auto_commit=True; the library commits in poll() on its own timer
   commit-before-process  commit the polled batch, then process it (at-most-once)
   commit-after-process   process the batch, then commit it (at-least-once)
+  read-committed         commit-after-process with isolation_level=read_committed (committed transactions only)
+  read-uncommitted       commit-after-process with isolation_level=read_uncommitted (aborted and open ones too)
 Processing is modelled as `process_time` seconds of work per record, then a PROCESS event: a crash
 lands mid-batch, between commit and processing, as it does in real services.
 Drain: once RUN_DIR/drain exists, the worker exits when it has caught up with the log end and saw
@@ -20,13 +22,13 @@ import time
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from kafka_chaos import history
+from kafka_chaos import history, semantics
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped
 from kafka_chaos.errors import ClusterError
 from kafka_chaos.history import COMMIT, POLL, PROCESS
 from kafka_chaos.workload import DRAIN_FLAG, Worker
 
-MODES = {"auto-commit": "auto", "commit-before-process": "before", "commit-after-process": "after"}
+MODES = {name: mode.commit for name, mode in semantics.MODES.items() if not mode.reserved}  # name -> commit timing
 
 
 class Consumer(Worker):
@@ -121,7 +123,9 @@ class Consumer(Worker):
         return self._deadline
 
     def _caught_up(self, client, idle_since: float) -> bool:
-        """Draining, nothing new for `idle` seconds, and at the end of every assigned partition."""
+        """Draining, nothing new for `idle` seconds, and at the end of every assigned partition: its log end,
+        not only the last stable offset a read_committed consumer's end_offsets gives (an open transaction
+        holds that back; the records behind it are still to come)."""
         if self._drain_deadline() is None or time.time() - idle_since < self.settings["idle"]:
             return False
         assigned = list(client.assignment())
@@ -129,7 +133,7 @@ class Consumer(Worker):
             return False
         try:
             ends = client.end_offsets(assigned)
-            return all(client.position(tp) >= ends[tp] for tp in assigned)
+            return all(client.position(tp) >= max(ends[tp], client.highwater(tp) or 0) for tp in assigned)
         except KafkaError:
             return False
 
@@ -188,18 +192,24 @@ def record_committed(bootstrap: str, topic: str, group: str, writer: history.His
 
 def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout: float, run_id: str) -> dict:
     """The audit: read every record of `topic` from the beginning up to today's log end, as LOG events.
-    Runs after the workload, with no group, so it sees exactly what the log holds. Returns
-    {"records": n, "ends": {partition: end offset}} only when every partition was read to its end."""
+    Runs after the workload, with no group and isolation_level=read_committed, so it sees exactly what the
+    log holds for a read_committed reader (for records outside transactions: all of them). Its end is the
+    last stable offset; while an open transaction holds that below the high watermark (a producer killed
+    mid-transaction) it waits, within `timeout`, for the coordinator to abort it. Returns {"records": n,
+    "ends": {partition: end offset}, "lso_wait_s": seconds waited} only when every partition was read to
+    its end."""
     client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
-                                                       client_id="kchaos-audit", max_poll_records=5000))
+                                                       client_id="kchaos-audit", max_poll_records=5000,
+                                                       isolation_level="read_committed"))
     try:
         parts = partitions(client, topic)
         if not parts:   # auditing nothing would turn every acknowledged record into a false loss
             raise ClusterError(f"audit: no partitions of topic {topic} in the cluster's metadata")
+        deadline = time.time() + timeout
+        ends, waited = stable_ends(bootstrap, client, parts, deadline)
         client.assign(parts)
         client.seek_to_beginning(*parts)
-        ends = client.end_offsets(parts)
-        deadline, seen = time.time() + timeout, 0
+        seen = 0
         while time.time() < deadline and any(client.position(tp) < ends[tp] for tp in parts):
             batch = client.poll(timeout_ms=500)
             records = [r for part in batch.values() for r in part if r.offset < ends[TopicPartition(topic, r.partition)]]
@@ -210,9 +220,34 @@ def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout:
                   for tp in parts if client.position(tp) < ends[tp]]
         if behind:   # a partial audit would report false losses from the log
             raise ClusterError(f"audit: could not read the whole log within {timeout:.0f}s ({', '.join(behind)})")
-        return {"records": seen, "ends": {str(tp.partition): ends[tp] for tp in parts}}
+        return {"records": seen, "ends": {str(tp.partition): ends[tp] for tp in parts}, "lso_wait_s": round(waited, 3)}
     finally:
         client.close(autocommit=False)
+
+
+def stable_ends(bootstrap: str, client, parts: list, deadline: float) -> tuple[dict, float]:
+    """({partition: last stable offset}, seconds waited) once every partition's last stable offset (`client`
+    reads read_committed) reached its high watermark (read by a read_uncommitted client). Raises ClusterError
+    naming each partition an open transaction still holds back at `deadline`."""
+    other = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
+                                                      client_id="kchaos-audit", isolation_level="read_uncommitted"))
+    start = time.time()
+    try:
+        while True:
+            try:
+                lso, hw = client.end_offsets(parts), other.end_offsets(parts)
+            except KafkaError as exc:
+                raise ClusterError(f"audit: cannot read the end offsets of {parts[0].topic}: {exc}") from None
+            held = [tp for tp in parts if lso[tp] < hw[tp]]
+            if not held:
+                return lso, time.time() - start
+            if time.time() >= deadline:
+                raise ClusterError("audit: an open transaction still holds back the log (" + ", ".join(
+                    f"partition {tp.partition}: last stable offset {lso[tp]}, high watermark {hw[tp]}" for tp in held)
+                    + f") after {time.time() - start:.0f} s; the transaction coordinator never ended it")
+            time.sleep(min(1.0, max(0.0, deadline - time.time())))
+    finally:
+        other.close(autocommit=False)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,19 @@
 Each record's value carries (run identity, producer id, sequence number, send time). The SEND events of a batch are
 written before the batch is handed to the client library, so anything that reaches the log has a SEND.
 The producer id is the worker instance number: a producer restarted after a crash is a new producer.
+
+With settings["txn"] (semantic transactional) the seqs are cut into transactions of `txn_size` records, each
+committed or, as a seeded draw decides, aborted; one TXN event per transaction records what commit or abort
+returned. kafka-python's init/commit/abort wait without a timeout, so each runs under a watchdog: one that
+raises or hangs is recorded as TXN_UNKNOWN (the broker decides; all or nothing) and ends the sending.
 """
 
 from __future__ import annotations
 
 import functools
+import random
 import sys
+import threading
 import time
 
 from kafka import KafkaProducer
@@ -18,10 +25,12 @@ from kafka.errors import (KafkaError, KafkaTimeoutError, NotEnoughReplicasError,
 
 from kafka_chaos import history
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
-from kafka_chaos.history import ACK, ERROR, SEND
+from kafka_chaos.history import ACK, ERROR, SEND, TXN, TXN_ABORTED, TXN_COMMITTED, TXN_UNKNOWN
 from kafka_chaos.workload import Worker
 
 BATCH = 50  # records handed to the client per loop turn at most
+WATCHDOG_GRACE = 15.0   # seconds a transaction call may take past transaction_timeout before it counts as hung
+STOP_GRACE = 5.0        # after SIGTERM, seconds a transaction call still gets
 _ERROR_CODES = [
     ((KafkaTimeoutError, RequestTimedOutError), "timeout"),
     ((NotLeaderForPartitionError,), "not-leader"),
@@ -37,6 +46,30 @@ def error_code(exc: BaseException) -> int:
     return 0
 
 
+class TxnPlan:
+    """A producer's seqs cut into transactions of `size` records, and the seeded draw per transaction of
+    whether to abort it on purpose (probability `abort_ratio`; the same seed and instance, the same draws)."""
+
+    def __init__(self, size: int, abort_ratio: float, seed: int, instance: int):
+        self.size, self.abort_ratio = size, abort_ratio
+        self._draws = random.Random(f"{seed}-{instance}")
+
+    def draw_abort(self) -> bool:
+        return self._draws.random() < self.abort_ratio
+
+    def room(self, first: int, seq: int) -> int:
+        """Records the transaction that began at seq `first` still takes once `seq` is next."""
+        return first + self.size - seq
+
+
+def plan_transactions(total: int, size: int, abort_ratio: float, seed: int, instance: int = 0):
+    """[(first seq, last seq, aborted)] of `total` records sent without interruption (tests, docs)."""
+    plan, out = TxnPlan(size, abort_ratio, seed, instance), []
+    for first in range(0, total, size):
+        out.append((first, min(first + size, total) - 1, plan.draw_abort()))
+    return out
+
+
 class Producer(Worker):
     role = "producer"
 
@@ -50,30 +83,102 @@ class Producer(Worker):
         self.acks0 = str(s["producer_config"].get("acks")) == "0"
         config = dict(s["producer_config"])
         timeout_ms = config.pop("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS)
+        txn = s.get("txn")
+        if txn:
+            config.update(transactional_id=transactional_id(txn, self.instance),
+                          transaction_timeout_ms=int(txn["timeout"] * 1000))
+            self.counters.update(txn_committed=0, txn_aborted=0, txn_unknown=0)
+        self.txn_first, self.txn_failed = -1, False   # the open transaction's first seq; a send of it failed
         client = bootstrapped(s["bootstrap"], functools.partial(KafkaProducer, **config), timeout_ms)
+        if txn:
+            why = self._guarded(client.init_transactions, "init_transactions", txn["timeout"])
+            if why:
+                close_producer(client, timeout=5)
+                raise SystemExit(f"producer-{self.instance}: {why}")
+            plan = TxnPlan(txn["txn_size"], txn["abort_ratio"], txn["seed"], self.instance)
         start, seq = time.time(), 0
+        first, abort = None, False   # the open transaction: its first seq, and whether it was drawn to abort
         try:
             while seq < total and time.time() < deadline and not self.stopping:
                 self.history.check()   # an ack or error the sender thread could not record stops the run
                 due = total if not rate else min(total, int((time.time() - start) * rate) + 1)
                 n = min(BATCH, due - seq)
+                if txn and first is not None:
+                    n = min(n, plan.room(first, seq))
                 if n <= 0:
                     time.sleep(min(0.01, 1.0 / rate))
                     continue
+                if txn and first is None:
+                    try:
+                        client.begin_transaction()   # local: no request, no wait
+                    except KafkaError as exc:
+                        print(f"producer-{self.instance}: begin_transaction failed: {exc!r}; sending stops", flush=True)
+                        break
+                    first, abort, self.txn_failed = seq, plan.draw_abort(), False
+                    self.txn_first = first
                 now = time.time()
                 self.history.append_many(history.events(SEND, pid, range(seq, seq + n), now))
                 for i in range(seq, seq + n):
                     self._send(client, topic, pid, i, size)
                 seq += n
                 self.counters["sent"] = seq
+                if txn and (plan.room(first, seq) == 0 or self.txn_failed):
+                    ended = self._end(client, pid, first, seq - 1, abort, txn["timeout"])
+                    first = None
+                    if not ended:
+                        break
                 self.publish()
         finally:
-            try:
-                client.flush(timeout=s["flush_timeout"])
-            except KafkaError:   # sends still unacknowledged stay unacknowledged in the history
-                pass
+            if txn and first is not None:   # the deadline (or a stop) came mid-transaction: end it as drawn
+                self._end(client, pid, first, seq - 1, abort, txn["timeout"])
+            elif not txn:
+                try:
+                    client.flush(timeout=s["flush_timeout"])
+                except KafkaError:   # sends still unacknowledged stay unacknowledged in the history
+                    pass
             close_producer(client, timeout=5)
             self.publish(force=True)
+
+    def _end(self, client, pid: int, first: int, last: int, abort: bool, timeout: float) -> bool:
+        """Commit or abort the open transaction (seqs first..last) and record its outcome; False when the
+        outcome is unknown and the producer must stop sending."""
+        if not abort and not self.txn_failed:
+            why = self._guarded(client.commit_transaction, "commit_transaction", timeout)
+            outcome = TXN_UNKNOWN if why else TXN_COMMITTED
+        else:   # drawn to abort, or a send failed: abort (a failed send leaves the transaction abortable only)
+            why = self._guarded(functools.partial(flush_then_abort, client, timeout), "abort_transaction", timeout)
+            outcome = TXN_UNKNOWN if why else TXN_ABORTED
+        self.history.append(TXN, pid, first, time.time(), partition=-1, offset=last, flags=outcome)
+        self.counters["txn_" + history.TXN_OUTCOMES[outcome]] += 1
+        if why:
+            print(f"producer-{self.instance}: transaction of seqs {first}..{last}: {why}; outcome unknown, "
+                  "sending stops", flush=True)
+        return not why
+
+    def _guarded(self, call, what: str, timeout: float) -> str | None:
+        """Run `call` on a daemon thread for at most `timeout` + WATCHDOG_GRACE seconds (STOP_GRACE once
+        SIGTERM came); None when it returned, else why not (it raised, or it hangs: the thread is left
+        behind, which a daemon thread may be)."""
+        failure: list[BaseException] = []
+
+        def guarded():
+            try:
+                call()
+            except BaseException as exc:  # noqa: BLE001 - any failure is an unknown outcome, reported
+                failure.append(exc)
+
+        thread = threading.Thread(target=guarded, name=f"kchaos-{what}", daemon=True)
+        thread.start()
+        limit = time.monotonic() + timeout + WATCHDOG_GRACE
+        while thread.is_alive() and time.monotonic() < limit:
+            if self.stopping:
+                limit = min(limit, time.monotonic() + STOP_GRACE)
+            thread.join(0.2)
+        if thread.is_alive():
+            return f"{what} did not return within {timeout + WATCHDOG_GRACE:.0f} s"
+        if failure:
+            return f"{what} failed: {type(failure[0]).__name__}: {failure[0]}"
+        return None
 
     def _send(self, client, topic, pid, seq, size) -> None:
         value = history.encode_value(self.run_id, pid, seq, int(time.time() * 1000), size)
@@ -94,6 +199,24 @@ class Producer(Worker):
     def _failed(self, pid, seq, exc) -> None:
         self.history.append(ERROR, pid, seq, time.time(), flags=error_code(exc))
         self.counters["errors"] += 1
+        if seq >= self.txn_first >= 0:   # a record of the open transaction, not a late one of an aborted one
+            self.txn_failed = True
+
+
+def flush_then_abort(client, timeout: float) -> None:
+    """Abort the open transaction once its records reached the log (kafka-python's abort drops the batches
+    not sent yet): an aborted transaction then leaves records that read_committed readers must skip."""
+    try:
+        client.flush(timeout=timeout)
+    except KafkaError:   # still unsent: the abort drops them
+        pass
+    client.abort_transaction()
+
+
+def transactional_id(txn: dict, instance: int) -> str:
+    """The scenario's transactional_id as given (a restarted producer fences the crashed one, as a restarted
+    application does), or the run's own prefix plus the producer instance (each instance its own id)."""
+    return txn["transactional_id"] if txn.get("given") else f"{txn['transactional_id']}-{instance}"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,122 @@
+"""The transactional producer and the isolation-level consumers on the real cluster, judged from the raw
+history (the producer's TXN outcomes and the consumer's PROCESS events), independently of the verifier.
+
+Kafka documents (KIP-98) that a read_committed consumer returns every record of a committed transaction and
+none of an aborted one, and that a read_uncommitted consumer also returns the aborted ones.
+"""
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kafka_chaos import history, runner, scenario
+from kafka_chaos.cluster import metadata
+from kafka_chaos.errors import ClusterError
+from kafka_chaos.faults import Ledger
+from kafka_chaos.workload import consumer
+from kafka_chaos.history import read_timeline
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_shipped(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = runner.run(scenario.load(ROOT / "scenarios" / f"{name}.yaml"), runs_dir=tmp_path, keep_cluster=True)
+    assert Ledger(result.run_dir).entries() == [], "every fault must be healed"
+    return result
+
+
+def transactions(run_dir):
+    """({outcome: set of (producer id, seq)}, {outcome: number of transactions}, processed (producer id, seq))."""
+    events = history.read_dir(run_dir / "history")
+    producer = events["producer"]
+    records = {o: set() for o in history.TXN_OUTCOMES}
+    count = dict.fromkeys(history.TXN_OUTCOMES, 0)
+    for e in producer[producer["kind"] == history.TXN]:
+        outcome = int(e["flags"])
+        count[outcome] += 1
+        records[outcome].update((int(e["pid"]), s) for s in range(int(e["seq"]), int(e["offset"]) + 1))
+    consumer = events["consumer"]
+    processed = {(int(e["pid"]), int(e["seq"])) for e in consumer[consumer["kind"] == history.PROCESS]}
+    return records, count, processed
+
+
+def applied(timeline, action):
+    return [e for e in timeline if e["event"] == "apply" and e["action"] == action and e["ok"]]
+
+
+def test_read_committed_never_processes_an_aborted_transaction_and_processes_every_committed_one(
+        healthy, tmp_path, monkeypatch):
+    result = run_shipped("transactional-read-committed-broker-kill", tmp_path, monkeypatch)
+    timeline = read_timeline(result.run_dir)
+    assert applied(timeline, "kill") and applied(timeline, "pause"), timeline
+    records, count, processed = transactions(result.run_dir)
+    assert count[history.TXN_COMMITTED] > 5, count   # ~25 s at 200/s in 50s: up to 100
+    assert count[history.TXN_ABORTED] > 0, count      # one in five drawn to abort
+    assert not processed & records[history.TXN_ABORTED], "a read_committed consumer processed an aborted record"
+    missing = records[history.TXN_COMMITTED] - processed
+    assert not missing, f"{len(missing)} records of committed transactions never processed: {sorted(missing)[:5]}"
+
+
+def test_read_uncommitted_processes_records_of_aborted_transactions(healthy, tmp_path, monkeypatch):
+    result = run_shipped("transactional-read-uncommitted", tmp_path, monkeypatch)
+    records, count, processed = transactions(result.run_dir)
+    assert count[history.TXN_COMMITTED] > 5 and count[history.TXN_ABORTED] > 0, count
+    assert processed & records[history.TXN_ABORTED], "read_uncommitted must return records of aborted transactions"
+    missing = records[history.TXN_COMMITTED] - processed
+    assert not missing, f"{len(missing)} records of committed transactions never processed"
+
+
+DANGLING = """
+import sys, time
+from kafka import KafkaProducer
+from kafka_chaos.history import encode_value
+bootstrap, topic, run_id = sys.argv[1:4]
+p = KafkaProducer(bootstrap_servers=bootstrap, transactional_id=topic, enable_idempotence=True, acks="all",
+                  transaction_timeout_ms=3000)
+p.init_transactions()
+for first, commit in ((0, True), (10, False)):
+    p.begin_transaction()
+    for seq in range(first, first + 10):
+        p.send(topic, encode_value(run_id, 0, seq, 0, 20), partition=0)
+    if commit:
+        p.commit_transaction()
+p.flush()
+print("open", flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_audit_waits_for_a_transaction_a_killed_producer_left_open(healthy, tmp_path):
+    """Seqs 0-9 committed, 10-19 in a transaction left open by a SIGKILLed producer: the audit refuses to
+    read past the last stable offset while the transaction is open, then waits for the coordinator to abort
+    it (transaction_timeout 3 s) and reads only the committed records."""
+    topic, run_id = f"dangling-{int(time.time())}", history.new_run_id()
+    with metadata.admin(healthy.bootstrap) as client:
+        metadata.create_topic(client, topic, 1, 3, {})
+        metadata.wait_topic_ready(client, topic)
+    proc = subprocess.Popen([sys.executable, "-c", DANGLING, healthy.bootstrap, topic, run_id], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "open", proc.stdout.read()
+    finally:
+        proc.kill()
+        proc.wait()
+    writer = history.HistoryWriter(tmp_path / "audit-0.bin")
+    try:
+        with pytest.raises(ClusterError, match=r"open transaction still holds back the log \(partition 0: last "
+                                               r"stable offset (\d+), high watermark (\d+)\)") as refused:
+            consumer.read_log(healthy.bootstrap, topic, writer, 0.5, run_id)
+        lso, hw = map(int, re.search(r"offset (\d+), high watermark (\d+)", str(refused.value)).groups())
+        assert lso < hw, refused.value
+        audit = consumer.read_log(healthy.bootstrap, topic, writer, 120, run_id)
+    finally:
+        writer.close()
+    assert audit["lso_wait_s"] > 0 and audit["records"] == 10, audit
+    assert audit["ends"]["0"] > hw, audit   # past the abort marker
+    log = history.read_file(tmp_path / "audit-0.bin")
+    assert sorted(log["seq"].tolist()) == list(range(10))
