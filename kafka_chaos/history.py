@@ -47,6 +47,13 @@ TXN_ABORTED = 2     # abort_transaction returned: none of it may be visible to r
 TXN_UNKNOWN = 3     # commit/abort raised or hung (fenced, timed out): the broker decides, all or nothing
 TXN_OUTCOMES = {TXN_COMMITTED: "committed", TXN_ABORTED: "aborted", TXN_UNKNOWN: "unknown"}
 
+# Streams (the `stream` column): the stores a run's records pass through, each reconciled on its own.
+TOPIC = 0     # the scenario's topic: what producers (or the outbox relay) write and consumers read
+OUTPUT = 1    # the copier's output topic (consume-transform-produce)
+EFFECTS = 2   # the sink's database table of applied effects (inbox pattern)
+OUTBOX = 3    # the outbox table an application step writes its records into (outbox pattern)
+STREAM_NAMES = {TOPIC: "topic", OUTPUT: "output", EFFECTS: "effects", OUTBOX: "outbox"}
+
 # Error codes stored in `flags` of ERROR events.
 ERROR_NAMES = ["other", "timeout", "not-leader", "not-enough-replicas", "network",
                "out-of-order", "producer-fenced", "record-too-large", "crashed"]
@@ -59,7 +66,7 @@ EVENT = np.dtype([
     ("seq", "i8"),         # sequence number carried in the record value (-1 if there is none)
     ("partition", "i4"),
     ("check", "u2"),       # CHECK in every event: a reader tells a misframed or foreign file from a history
-    ("stream", "u2"),      # reserved for runs with more than one topic (0 today)
+    ("stream", "u2"),      # which store the event is about: STREAMS below
     ("offset", "i8"),
     ("t", "f8"),           # wall-clock seconds (time.time()) when the event happened
 ])
@@ -74,8 +81,8 @@ TIMELINE = "timeline.jsonl"
 UNKNOWN_PID = 0xFFFFFFFF   # a record of this run whose producer id or seq cannot be read
 FOREIGN_PID = 0xFFFFFFFE   # a record without this run's identity: another run's, or not kchaos's at all
 _VALUE_PREFIX = b"kc:"
-_ROLES = ("producer", "consumer", "audit")
-_FILE_RE = re.compile(r"^(producer|consumer|audit)-(\d{1,6})\.bin$")
+ROLES = ("producer", "consumer", "copier", "sink", "outbox", "relay", "audit")   # worker roles (history file stems)
+_FILE_RE = re.compile(r"^(" + "|".join(ROLES) + r")-(\d{1,6})\.bin$")
 
 
 class HistoryError(KchaosError):
@@ -116,18 +123,20 @@ class HistoryWriter:
     HistoryError; `failed` then stays set so the worker's main loop can stop: no later event may land
     behind a torn one, and a history with holes must not look complete."""
 
-    def __init__(self, path: Path, worker: int = 0):
+    def __init__(self, path: Path, worker: int = 0, stream: int = TOPIC):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.worker = worker
+        self.stream = stream   # of every event appended without one
         self.failed: str | None = None
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._size = os.fstat(self._fd).st_size
         self._lock = threading.Lock()
 
     def append(self, kind: int, pid: int, seq: int, t: float,
-               partition: int = -1, offset: int = -1, flags: int = 0) -> None:
-        self._write(_PACK.pack(kind, self.worker, flags, pid, seq, partition, CHECK, 0, offset, t))
+               partition: int = -1, offset: int = -1, flags: int = 0, stream: int | None = None) -> None:
+        self._write(_PACK.pack(kind, self.worker, flags, pid, seq, partition, CHECK,
+                               self.stream if stream is None else stream, offset, t))
 
     def append_many(self, events: np.ndarray) -> None:
         """Write a prepared EVENT array in one system call."""
@@ -162,14 +171,15 @@ class HistoryWriter:
         os.close(self._fd)
 
 
-def events(kind: int, pids, seqs, t, partitions=-1, offsets=-1, worker: int = 0, flags=0) -> np.ndarray:
+def events(kind: int, pids, seqs, t, partitions=-1, offsets=-1, worker: int = 0, flags=0,
+           stream: int = TOPIC) -> np.ndarray:
     """Build an EVENT array from columns (scalars broadcast); handy for tests and batch writes."""
     seqs = np.atleast_1d(np.asarray(seqs, dtype="i8"))
     out = np.zeros(len(seqs), dtype=EVENT)
     out["kind"], out["worker"], out["flags"] = kind, worker, flags
     out["pid"], out["seq"], out["t"] = pids, seqs, t
     out["partition"], out["offset"] = partitions, offsets
-    out["check"] = CHECK
+    out["check"], out["stream"] = CHECK, stream
     return out
 
 
@@ -180,7 +190,7 @@ def read_file(path: Path) -> np.ndarray:
     raw = read_bounded(path, MAX_FILE, "history file")
     usable = len(raw) - len(raw) % EVENT.itemsize
     ev = np.frombuffer(raw, dtype=EVENT, count=usable // EVENT.itemsize)
-    bad = np.flatnonzero((ev["check"] != CHECK) | ~np.isin(ev["kind"], KINDS))
+    bad = np.flatnonzero((ev["check"] != CHECK) | ~np.isin(ev["kind"], KINDS) | (ev["stream"] > max(STREAM_NAMES)))
     if len(bad):
         i = int(bad[0])
         raise UsageError(f"{path}: event {i} (byte {i * EVENT.itemsize}) is not a kchaos event: the file is "
@@ -195,8 +205,8 @@ def read_dir(history_dir: Path) -> dict[str, np.ndarray]:
     for path in sorted(history_dir.iterdir()):
         m = _FILE_RE.match(path.name)
         if not m:
-            raise UsageError(f"{path}: not a history file name (expected producer-N.bin, consumer-N.bin "
-                               "or audit-N.bin)")
+            raise UsageError(f"{path}: not a history file name (expected <role>-N.bin, role one of "
+                             f"{', '.join(ROLES)})")
         by_role.setdefault(m.group(1), []).append(read_file(path))
     return {role: np.concatenate(parts) for role, parts in by_role.items()}
 

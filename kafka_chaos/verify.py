@@ -119,6 +119,7 @@ def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[
     promised (acked) only when its transaction committed."""
     parts = [h for h in histories.values() if len(h)]
     ev = np.concatenate(parts) if parts else np.zeros(0, dtype=history.EVENT)
+    ev = ev[ev["stream"] == history.TOPIC]   # other streams (output topic, database stores): see _effects
     if not audited:
         ev = ev[ev["kind"] != history.LOG]   # a partial audit proves presence only; absence is unknown
     r = _Reconciler(ev, audited, transactional)
