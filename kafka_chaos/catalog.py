@@ -13,6 +13,7 @@ TARGET_TEXT = {
     "broker": "broker(N)", "leader": "leader(TOPIC,P)", "follower": "follower(TOPIC,P)", "controller": "controller",
     "coordinator": "coordinator(GROUP)", "txn-coordinator": "txn-coordinator(ID)", "random": "random", "all": "all",
     "paused": "paused", "killed": "killed", "partitioned": "partitioned", "producer": "producer", "consumer": "consumer",
+    "copier": "copier",
 }
 PICK = ("broker", "leader", "follower", "controller", "coordinator", "txn-coordinator", "random")  # one broker each
 
@@ -57,8 +58,11 @@ TABLE: tuple[Action, ...] = (
     Action("start", "broker", ("killed", "broker", "all"), "start brokers this run killed or stopped",
            healer=True, nemesis=False),
     Action("restart", "broker", (*PICK, "all"), "graceful stop then start"),
-    Action("crash", "client", ("producer", "consumer"),
+    Action("crash", "client", ("producer", "consumer", "copier"),
            "SIGKILL the client worker; a fresh one starts after `duration`", heal="restart-worker"),
+    Action("fence", "client", ("producer",), "start a second producer with the same transactional.id: its "
+           "init_transactions fences the running one (ProducerFencedError; it stops) and it carries on",
+           nemesis=False),
     Action("isolate", "network", PICK, "iptables: cut the broker from every other broker (clients still reach it)",
            fields=("direction",), heal=_NET),
     Action("split", "network", (), "iptables: brokers talk only within their group; minority puts the active "

@@ -20,7 +20,7 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 
-from kafka_chaos import faults, netfaults, rundir, schedule, scenario, verify
+from kafka_chaos import faults, history, netfaults, rundir, schedule, scenario, verify
 from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
 from kafka_chaos.errors import ClusterError, FaultError, PreflightError
 from kafka_chaos.history import HistoryWriter, new_run_id
@@ -126,8 +126,9 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         with console.status("waiting for every broker …"):
             metadata.wait_ready(brokers, timeout=180)
         with metadata.admin(brokers.bootstrap) as client:
-            metadata.create_topic(client, topic, s.topic.partitions, s.topic.replication_factor, s.topic.config)
-            metadata.wait_topic_ready(client, topic)
+            for name in (topic, *([output_topic(topic)] if s.copier else [])):
+                metadata.create_topic(client, name, s.topic.partitions, s.topic.replication_factor, s.topic.config)
+                metadata.wait_topic_ready(client, name)
         held = consumer.log_size(brokers.bootstrap, topic)
         if held:
             _warn(console, run_dir, f"topic {topic} already held {held} records before the run: they are not "
@@ -144,19 +145,20 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             "producer_config": s.producer.config, "mode": s.consumer.mode,
             "process_time": s.consumer.process_time, "consumer_config": s.consumer.config,
             "idle": 1.0, "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120,
-            "txn": txn_settings(s, stamp)}
+            "txn": txn_settings(s, stamp), "seed": s.seed, "copier": copier_settings(s, stamp, topic, group)}
         workers = Workers(run_dir, settings)
         total = s.producer.count if s.producer.count else int((s.producer.rate or 0) * s.duration) + 1
-        workers.start("consumer")
-        with console.status("waiting for the consumer to join its group …"):
-            joined = _wait_joined(workers, run_dir, ready_by)
-        if not joined:
-            _warn(console, run_dir, f"the consumer had no partitions after {CONSUMER_READY:.0f} s (group "
-                                    "coordinator not ready?); the workload starts anyway")
+        for role in readers(s):
+            workers.start(role)
+            with console.status(f"waiting for the {role} to join its group …"):
+                joined = _wait_joined(workers, run_dir, ready_by, role)
+            if not joined:
+                _warn(console, run_dir, f"the {role} had no partitions after {CONSUMER_READY:.0f} s (group "
+                                        "coordinator not ready?); the workload starts anyway")
         t0 = time.time()   # the clock starts with a consumer in place: faults at +3s hit a running workload
         settings["deadline"] = t0 + s.duration
         (run_dir / "meta.json").write_text(json.dumps({
-            "t0": t0, "run_id": run_id, "topic": topic, "records_before": held, "bootstrap": brokers.bootstrap,
+            "t0": t0, "run_id": run_id, "topic": topic, "output_topic": output_topic(topic) if s.copier else None, "records_before": held, "bootstrap": brokers.bootstrap,
             "containers": brokers.containers, "image": getattr(brokers, "image", ""),
             "replay_of": str(replay_from or ""),
             "planned": [{k: v for k, v in p.__dict__.items() if k != "spec"} for p in plan]}, indent=1, default=str))
@@ -175,11 +177,31 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
     return RunResult(verdict, run_dir, engine.heals if engine else [], time.time() - started_at, unhealed)
 
 
-def _wait_joined(workers, run_dir: Path, deadline: float) -> bool:
-    """Until the consumer worker reports partitions assigned (it joined its group), or `deadline`."""
+def readers(s) -> tuple[str, ...]:
+    """The roles that read the topic and drain at the end: the consumer, and the copier when there is one."""
+    return ("consumer", "copier") if s.copier else ("consumer",)
+
+
+def output_topic(topic: str) -> str:
+    return topic + "-out"
+
+
+def copier_settings(s, stamp: str, topic: str, group: str) -> dict | None:
+    """The copier's settings (None without a copier). Its transactional id is the same for every instance:
+    a restarted copier fences the crashed one and aborts its open transaction (init_transactions)."""
+    c = s.copier
+    if c is None:
+        return None
+    return {"topic_out": output_topic(topic), "group": group + "-copier", "transactional_id": f"kchaos-{stamp}-copier",
+            "txn_size": c.txn_size, "abort_ratio": c.abort_ratio, "timeout": c.transaction_timeout,
+            "on_abort": c.on_abort, "offsets": c.offsets}
+
+
+def _wait_joined(workers, run_dir: Path, deadline: float, role: str = "consumer") -> bool:
+    """Until the `role` worker reports partitions assigned (it joined its group), or `deadline`."""
     while time.time() < deadline:
-        workers.check("consumer")
-        if any(v.get("assigned") for k, v in read_status(run_dir).items() if k.startswith("consumer")):
+        workers.check(role)
+        if any(v.get("assigned") for k, v in read_status(run_dir).items() if k.startswith(role + "-")):
             return True
         time.sleep(0.1)
     return False
@@ -253,7 +275,7 @@ def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replay
                 if p.heal_of < 0 and late > 0 and not replaying:
                     pending = schedule.delay_heals(pending, p.seq, late)
                 progress.event(entry)
-            for role in ("producer", "consumer"):
+            for role in ("producer", *readers(s)):
                 workers.check(role, expected_dead=role in crashed)
             if now >= s.duration:   # the producer stops by itself; faults are healed before it flushes
                 break
@@ -272,7 +294,7 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
         entry["t_applied"] = time.time()
         engine.record(entry)
         return entry
-    if p.action == "restart-worker":
+    if p.action in ("restart-worker", "fence"):   # fence: a new producer with the same transactional.id
         role = p.spec.target
         remaining = None
         if role == "producer":
@@ -289,7 +311,8 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
 
 
 def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id) -> None:
-    """Heal, let the producer flush, drain the consumer, then audit the log."""
+    """Heal, let the producer flush, drain the consumer (and copier), then audit the log (and the output)."""
+    copier_done = False
     start = time.monotonic()
     with console.status("healing faults and waiting for a healthy cluster …"):
         engine.heal_all()
@@ -307,31 +330,40 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
             workers.current("producer").kill()   # nothing may write while the audit reads the log
             workers.wait("producer", 10)
     workers.check("producer")
-    workers.check("consumer")
-    if not workers.alive("consumer"):
-        console.print(f"consumer not running at the end; started {workers.start('consumer')} to drain")
+    for role in readers(s):
+        workers.check(role)
+        if not workers.alive(role):
+            console.print(f"{role} not running at the end; started {workers.start(role)} to drain")
     deadline = time.time() + s.drain_timeout
     tmp = run_dir / f".{DRAIN_FLAG}.tmp"
     tmp.write_text(str(deadline))
-    tmp.replace(run_dir / DRAIN_FLAG)   # atomic: the consumer never reads a half-written deadline
-    start = time.monotonic()
-    with console.status(f"draining the consumer (at most {s.drain_timeout:.0f} s) …"):
-        drained = workers.wait("consumer", deadline - time.time() + 15)
-        if not drained:
-            console.print("[yellow]consumer did not stop at the drain deadline; stopping it[/]")
-            workers.current("consumer").terminate()
-            workers.wait("consumer", 10)
-    workers.check("consumer")
-    console.print(f"consumer drained in {time.monotonic() - start:.1f} s", highlight=False)
-    stopped = {k: v for k, v in read_status(run_dir).items() if k.startswith("consumer")}
-    if any(v.get("drain_timed_out") or v.get("hard_deadline") for v in stopped.values()) or not drained:
-        _warn(console, run_dir, f"the consumer did not catch up within drain_timeout ({s.drain_timeout:.0f} s): "
-                                "records it never reached are counted as unread, not lost; raise drain_timeout")
+    tmp.replace(run_dir / DRAIN_FLAG)   # atomic: a reader never reads a half-written deadline
+    for role in readers(s):
+        start = time.monotonic()
+        with console.status(f"draining the {role} (at most {s.drain_timeout:.0f} s) …"):
+            drained = workers.wait(role, deadline - time.time() + 15)
+            if not drained:
+                console.print(f"[yellow]{role} did not stop at the drain deadline; stopping it[/]")
+                workers.current(role).terminate()
+                workers.wait(role, 10)
+        workers.check(role)
+        console.print(f"{role} drained in {time.monotonic() - start:.1f} s", highlight=False)
+        stopped = {k: v for k, v in read_status(run_dir).items() if k.startswith(role + "-")}
+        if any(v.get("drain_timed_out") or v.get("hard_deadline") for v in stopped.values()) or not drained:
+            _warn(console, run_dir, f"the {role} did not catch up within drain_timeout ({s.drain_timeout:.0f} s): "
+                                    + ("records it never reached are counted as unread, not lost; raise drain_timeout"
+                                       if role == "consumer" else "the output topic is not judged; raise drain_timeout"))
+        elif role == "copier":
+            copier_done = True
     with console.status("auditing the log …"):
         writer = HistoryWriter(run_dir / "history" / "audit-0.bin")
         try:
             consumer.record_committed(brokers.bootstrap, topic, group, writer)
             audit = consumer.read_log(brokers.bootstrap, topic, writer, audit_timeout(s), run_id)
+            if s.copier:   # the copier's output, judged only when the copier copied everything it could
+                out = consumer.read_log(brokers.bootstrap, output_topic(topic), writer, audit_timeout(s), run_id,
+                                        stream=history.OUTPUT)
+                audit["output"] = {**out, "complete": copier_done}
         finally:
             writer.close()
     tmp = run_dir / f".{verify.AUDIT}.tmp"

@@ -38,6 +38,10 @@ DEFAULT_RATE = 500.0
 DEFAULT_VALUE_SIZE = 100
 DEFAULT_PROCESS_TIME = 0.002
 DEFAULT_TXN = {"txn_size": 50, "abort_ratio": 0.1, "transaction_timeout": 10.0}  # semantic: transactional
+DEFAULT_COPIER = {"txn_size": 20, "abort_ratio": 0.1, "transaction_timeout": 10.0, "on_abort": "seek",
+                  "offsets": "transaction"}
+COPIER_ON_ABORT = ("seek", "no-seek")
+COPIER_OFFSETS = ("transaction", "after-commit")
 
 # Bounds. Shipped scenarios are ~1.5 KiB and ~100 nodes; each bound is far above any real need and far below
 # what costs time or memory.
@@ -68,12 +72,13 @@ _TIMING = ("at", "every", "count", "jitter")
 _FAULT_KEYS = (*_TIMING, "action", "target", "duration", "direction", "groups", "shape", "probability", "rate",
                "latency", "latency_jitter")
 _TOP = ("name", "description", "seed", "duration", "drain_timeout", "cluster", "topic", "producer", "consumer",
-        "faults", "nemesis", "expect")
-_RECORDED = (*(k for k in _TOP if k != "nemesis"), "path")  # what every scenario.json holds
+        "copier", "faults", "nemesis", "expect")
+_OPTIONAL_ROLES = ("nemesis", "copier")   # recorded only when the scenario has them
+_RECORDED = (*(k for k in _TOP if k not in _OPTIONAL_ROLES), "path")  # what every scenario.json holds
 _TARGET_RE = re.compile(r"^\s*(?:(broker)\(\s*([0-9]{1,10})\s*\)"
                         r"|(leader|follower)\(\s*([A-Za-z0-9._-]{1,249})\s*,\s*([0-9]{1,9})\s*\)"
                         r"|(coordinator|txn-coordinator)\(\s*([A-Za-z0-9._:@-]{1,249})\s*\)"
-                        r"|(controller|random|all|killed|paused|partitioned|producer|consumer))\s*$")
+                        r"|(controller|random|all|killed|paused|partitioned|producer|consumer|copier))\s*$")
 _RATE_RE = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,6})?)(bit|kbit|mbit|gbit)$")
 _BITS = {"bit": 1, "kbit": 10**3, "mbit": 10**6, "gbit": 10**9}  # tc's SI units
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
@@ -159,6 +164,17 @@ class ConsumerSpec:
 
 
 @dataclass(frozen=True)
+class CopierSpec:
+    """Consume-transform-produce: copy the topic to <topic>-out, each batch in one transaction with its offsets."""
+
+    txn_size: int              # input records per transaction at most
+    abort_ratio: float         # fraction of its transactions aborted on purpose (seeded draws)
+    transaction_timeout: float
+    on_abort: str              # seek (back to the committed positions) | no-seek (broken: skips aborted inputs)
+    offsets: str               # transaction (send_offsets_to_transaction) | after-commit (broken: auto-commit)
+
+
+@dataclass(frozen=True)
 class NemesisSpec:
     """Random faults drawn from the seed: from `start`, one of `faults` every `interval` (± jitter), each
     healed after its duration and followed by `recovery` seconds without a fault."""
@@ -185,6 +201,7 @@ class Scenario:
     expect: dict[str, int | None]  # None = any count
     path: Path
     nemesis: NemesisSpec | None = None
+    copier: CopierSpec | None = None
 
     def to_dict(self) -> dict:
         """JSON-able plain data (Paths as str, tuples as lists), for scenario.json in the run dir."""
@@ -565,6 +582,8 @@ class _Parser:
         consumer = self.consumer(m["consumer"])
         faults = self.faults(m.get("faults"), duration, cluster, topic)
         nemesis = self.nemesis(m["nemesis"], duration, cluster, topic) if "nemesis" in m else None
+        copier = self.copier(m["copier"]) if "copier" in m and m["copier"] is not None else None
+        self.roles_present(faults, nemesis, copier, producer)
         self.planned(m, faults, nemesis, duration)
         return Scenario(
             name=name,
@@ -575,8 +594,46 @@ class _Parser:
                            if "drain_timeout" in m else DEFAULT_DRAIN_TIMEOUT),
             cluster=cluster, topic=topic, producer=producer, consumer=consumer, faults=faults,
             expect=(self.expect(m["expect"]) if "expect" in m
-                    else semantics.documented_expect(producer.semantic, consumer.mode)),
-            path=Path(self.text(m["path"], "path") if self.record else self.path), nemesis=nemesis)
+                    else {**semantics.documented_expect(producer.semantic, consumer.mode), **copier_expect(copier)}),
+            path=Path(self.text(m["path"], "path") if self.record else self.path), nemesis=nemesis, copier=copier)
+
+    def copier(self, node) -> CopierSpec:
+        m = self.mapping(node, "copier", tuple(DEFAULT_COPIER))
+        out = dict(DEFAULT_COPIER)
+        if "txn_size" in m:
+            out["txn_size"] = self.integer(m["txn_size"], "copier.txn_size", 1, MAX_TXN_SIZE, " records per transaction")
+        if "abort_ratio" in m:
+            out["abort_ratio"] = self.fraction(m["abort_ratio"], "copier.abort_ratio")
+        if "transaction_timeout" in m:
+            out["transaction_timeout"] = self.duration(
+                m["transaction_timeout"], "copier.transaction_timeout", low=MIN_TXN_TIMEOUT, high=MAX_TXN_TIMEOUT,
+                why="; the broker caps it at transaction.max.timeout.ms, 15m by default")
+        for key, allowed in (("on_abort", COPIER_ON_ABORT), ("offsets", COPIER_OFFSETS)):
+            if key in m:
+                v = self.value(m[key]) if isinstance(m[key], yaml.ScalarNode) else None
+                if v not in allowed:
+                    raise self.error(m[key], f"copier.{key}", f"{self.kind(m[key])} is not allowed (allowed: "
+                                                              f"{', '.join(allowed)})")
+                out[key] = v
+        return CopierSpec(**out)
+
+    def fraction(self, node, field: str) -> float:
+        v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            raise self.error(node, field, f"{self.kind(node)} is not a fraction (allowed: 0 <= {field.split('.')[-1]} "
+                                          "<= 1, e.g. 0.1: one transaction in ten aborted)")
+        return float(v)
+
+    def roles_present(self, faults, nemesis, copier, producer) -> None:
+        """A fault may crash only a role the scenario runs; fence needs producers that share a transactional.id."""
+        for f in (*faults, *(nemesis.faults if nemesis else ())):
+            if f.target == "copier" and copier is None:
+                raise ScenarioError(f"{_display(self.path)}: faults: crash copier needs a copier: section "
+                                    "(the scenario runs no copier)")
+            if f.action == "fence" and not producer.transactional_id:
+                raise ScenarioError(f"{_display(self.path)}: faults: fence needs producer.semantic: transactional "
+                                    "with a producer.transactional_id (producers with their own ids never fence "
+                                    "each other)")
 
     def cluster(self, node) -> ClusterSpec:
         keys = ("compose", "bootstrap", "containers", "broker_config", "hosts", "commands")
@@ -782,12 +839,7 @@ class _Parser:
             out["txn_size"] = self.integer(m["txn_size"], "producer.txn_size", 1, MAX_TXN_SIZE,
                                            " records per transaction")
         if "abort_ratio" in m:
-            v = self.value(m["abort_ratio"]) if isinstance(m["abort_ratio"], yaml.ScalarNode) else None
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
-                raise self.error(m["abort_ratio"], "producer.abort_ratio", f"{self.kind(m['abort_ratio'])} is not a "
-                                                                           "fraction (allowed: 0 <= abort_ratio <= 1, "
-                                                                           "e.g. 0.1: one transaction in ten aborted)")
-            out["abort_ratio"] = float(v)
+            out["abort_ratio"] = self.fraction(m["abort_ratio"], "producer.abort_ratio")
         if "transaction_timeout" in m:
             out["transaction_timeout"] = self.duration(
                 m["transaction_timeout"], "producer.transaction_timeout", low=MIN_TXN_TIMEOUT, high=MAX_TXN_TIMEOUT,
@@ -1080,7 +1132,7 @@ class _Parser:
                   else f"{coordinator}({key})" if coordinator else word)
         if kind not in entry.targets:
             raise self.error(node, field, f"{target} is not a target of {action} (allowed: {allowed})")
-        if kind in ("producer", "consumer"):
+        if kind in ("producer", "consumer", "copier"):
             return target
         if broker and int(n) > MAX_BROKER_ID:
             raise self.error(node, field, f"{target}: broker ids are 0..{MAX_BROKER_ID} (Kafka's node.id)")
@@ -1120,6 +1172,15 @@ class _Parser:
                 raise self.error(value_node, f"expect.{key}", f"{self.kind(value_node)} is not an expectation "
                                                               f"(allowed: 0, an upper bound 0..{MAX_BIG}, or any)")
         return out
+
+
+def copier_expect(copier: CopierSpec | None) -> dict[str, int | None]:
+    """What Kafka documents for a copier: exactly one committed copy of each input record when offsets travel
+    in the transaction and an abort rewinds; the broken variants promise nothing (that is their point)."""
+    if copier is None:
+        return {}
+    exact = copier.on_abort == "seek" and copier.offsets == "transaction"
+    return {"lost_effects": 0 if exact else None, "duplicate_effects": 0 if exact else None}
 
 
 def _stem(path: str) -> str:

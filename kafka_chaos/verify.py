@@ -24,7 +24,8 @@ from kafka_chaos.counts import COUNT_NAMES, RESERVED
 from kafka_chaos.errors import UsageError
 
 EVIDENCE_TYPES = ("lost", "unread", "unaudited", "log_duplicate", "reprocessed", "reordered",
-                  "inconsistent_offset", "phantom", "foreign", "aborted_read")   # + torn_transaction
+                  "inconsistent_offset", "phantom", "foreign", "aborted_read", "lost_effect",
+                  "duplicate_effect")   # + torn_transaction
 AUDIT = "audit.json"
 WARNINGS = "warnings.txt"
 
@@ -68,11 +69,6 @@ def check_expect(counts: dict[str, int], expect: dict[str, int | None]) -> list[
     return violations
 
 
-def audit_complete(run_dir: Path) -> bool:
-    """Did the run's audit read every partition to its end? (audit.json is written only then)."""
-    return rundir.read_object(Path(run_dir) / AUDIT, "audit record", required=False).get("complete") is True
-
-
 def read_warnings(run_dir: Path) -> list[str]:
     path = Path(run_dir) / WARNINGS
     if not path.exists() and not path.is_symlink():
@@ -103,28 +99,40 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
     if t0 is None:  # meta.json lost: measure from the first recorded event
         ts = [h["t"].min() for h in histories.values() if len(h)]
         t0 = float(min(ts)) if ts else 0.0
+    audit = rundir.read_object(run_dir / AUDIT, "audit record", required=False)
+    effects = None
+    if isinstance(scenario.get("copier"), dict):   # the copier's output topic holds the effects
+        output = audit.get("output") if isinstance(audit.get("output"), dict) else {}
+        effects = {"stream": history.OUTPUT, "complete": audit.get("complete") is True and output.get("complete") is True,
+                   "store": "output topic"}
     try:
-        return verify(histories, timeline, expect, audited=audit_complete(run_dir), t0=float(t0),
-                      max_evidence=max_evidence, warnings=read_warnings(run_dir), transactional=transactional)
+        return verify(histories, timeline, expect, audited=audit.get("complete") is True, t0=float(t0),
+                      max_evidence=max_evidence, warnings=read_warnings(run_dir), transactional=transactional,
+                      effects=effects)
     except ValueError as e:
         raise UsageError(f"{scenario_path}: {e}") from None
 
 
 def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[str, int | None], *,
            audited: bool, t0: float = 0.0, max_evidence: int = 200, warnings: list[str] = (),
-           transactional: bool = False) -> Verdict:
+           transactional: bool = False, effects: dict | None = None) -> Verdict:
     """Reconcile all events (any role) against `expect`; times in evidence are seconds since t0.
     `audited`: the LOG events are a complete read of the log (without it they are not used at all).
     `transactional`: the producers wrote in transactions (TXN events say how each ended); a record is then
-    promised (acked) only when its transaction committed."""
+    promised (acked) only when its transaction committed.
+    `effects`: {"stream": the stream whose LOG events are the effects (output topic, sink table), "complete":
+    the effects were audited after the copier or sink caught up, "store": its name for messages}."""
     parts = [h for h in histories.values() if len(h)]
-    ev = np.concatenate(parts) if parts else np.zeros(0, dtype=history.EVENT)
-    ev = ev[ev["stream"] == history.TOPIC]   # other streams (output topic, database stores): see _effects
+    everything = np.concatenate(parts) if parts else np.zeros(0, dtype=history.EVENT)
+    ev = everything[everything["stream"] == history.TOPIC]   # the other streams are effects: see below
     if not audited:
         ev = ev[ev["kind"] != history.LOG]   # a partial audit proves presence only; absence is unknown
     r = _Reconciler(ev, audited, transactional)
     counts = {name: 0 for name in COUNT_NAMES}
     counts.update(r.counts)
+    if effects is not None:
+        rows = everything[(everything["stream"] == effects["stream"]) & (everything["kind"] == history.LOG)]
+        counts.update(r.effects(rows, effects["complete"] and audited))
     faults = _faults(timeline)
     anomalies = []
     for kind in EVIDENCE_TYPES:
@@ -138,6 +146,9 @@ def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[
     anomalies.sort(key=lambda a: a["t"])
     violations = check_expect(counts, expect)
     incomplete = _incomplete(counts, audited)
+    if effects is not None and not (effects["complete"] and audited):
+        incomplete.append(f"the {effects['store']} was not audited after everything was copied or applied (the "
+                          "copier or sink did not catch up, or no audit): lost and duplicate effects were not checked")
     return Verdict(counts=counts, anomalies=anomalies, violations=violations,
                    passed=not violations and not incomplete, complete=not incomplete,
                    incomplete=incomplete, warnings=list(warnings))
@@ -187,6 +198,8 @@ class _Reconciler:
         if transactional:   # promised = in a committed transaction, acknowledged one by one or not
             m = known & is_[history.TXN]
             txns = _Transactions(key[m], off[m], ev["flags"][m], t[m], sent, self.pids)
+            done = is_[history.PROCESS] & placed
+            dangling = txns.dangling(acked, ack_part, ack_off, sent, sent_t, part[done], off[done], t[done])
             out_acked, out_sent = txns.outcome(acked), txns.outcome(sent)
             promised = _distinct(np.r_[acked[out_acked == history.TXN_COMMITTED],
                                        sent[out_sent == history.TXN_COMMITTED]])
@@ -198,12 +211,14 @@ class _Reconciler:
             seen_aborted = processed[_member(processed, aborted)]
             self.txn_evidence = txns.torn(in_log, audited)
             txn_counts = {"aborted": len(aborted), "aborted_reads": len(seen_aborted),
-                          "torn_transactions": len(self.txn_evidence)}
+                          "torn_transactions": len(self.txn_evidence), "dangling_transactions": len(dangling)}
+            self.txn_evidence += dangling
 
         # evidence runs group records by every position known for them, acknowledged ones included
         m = known & (is_[history.ACK] | is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & placed
         self._set_roster(key[m], part[m], off[m])
         send_time = _SendTime(sent, sent_t, acked, ack_t)
+        self._promised, self._ack_part, self._ack_off, self._send_time = acked, ack_part, ack_off, send_time
 
         # lost: acked, then absent from the audit (processed or not), or present and never processed
         ai = np.flatnonzero(~_member(acked, processed))
@@ -261,6 +276,36 @@ class _Reconciler:
             "inconsistent_offsets": inconsistent[0], "phantoms": phantoms[0], "foreign": foreigners[0],
             **txn_counts,
         }
+
+    def effects(self, rows: np.ndarray, judged: bool) -> dict[str, int]:
+        """Effects downstream (LOG events of the effects stream: the output topic's read_committed audit, or the
+        sink table's rows), one per copy or row: every promised record needs exactly one. Evidence is placed at
+        the record's position in the topic (where it was acknowledged), with the effects' positions beside."""
+        if not judged:
+            return {"effects": 0, "lost_effects": 0, "duplicate_effects": 0}
+        pid, seq = rows["pid"], rows["seq"]
+        ours = (pid != history.FOREIGN_PID) & (pid != history.UNKNOWN_PID) & (seq >= 0) & (seq <= _SEQ_MASK)
+        pid, seq, part, off = pid[ours], seq[ours], rows["partition"][ours].astype(np.int64), rows["offset"][ours]
+        code = np.searchsorted(self.pids, pid) if len(self.pids) else np.zeros(len(pid), dtype=np.int64)
+        known = (code < len(self.pids)) & (self.pids[np.minimum(code, max(len(self.pids) - 1, 0))] == pid) \
+            if len(self.pids) else np.zeros(len(pid), dtype=bool)
+        key = (code[known].astype(np.int64) << _SEQ_BITS) | (seq[known] & _SEQ_MASK)
+        part, off = part[known], off[known]
+        o = np.lexsort((off, part, key))
+        key, part, off = key[o], part[o], off[o]
+        starts = np.flatnonzero(_changes(key))
+        applied = key[starts]
+        d = starts[np.diff(np.r_[starts, len(key)]) > 1]
+        dk = key[d]
+        gone = ~_member(self._promised, applied)
+        lk = self._promised[gone]
+        at = lambda k, cols: _lookup(self._promised, cols, k, default=-1).astype(np.int64)  # noqa: E731
+        self.evidence["lost_effect"] = [self._cols(lk, self._ack_part[gone], self._ack_off[gone],
+                                                   self._send_time.of(lk))]
+        self.evidence["duplicate_effect"] = [self._cols(dk, at(dk, self._ack_part), at(dk, self._ack_off),
+                                                        self._send_time.of(dk), effect_offsets=off[d + 1],
+                                                        effect_partition=part[d + 1])]
+        return {"effects": len(applied), "lost_effects": int(gone.sum()), "duplicate_effects": len(key) - len(starts)}
 
     @staticmethod
     def _distinct_positions(key, part, off):
@@ -390,9 +435,11 @@ class _Transactions:
         self.starts = np.r_[starts, np.array(open_starts, dtype=np.int64)]
         self.ends = np.r_[ends, np.array(open_ends, dtype=np.int64)]
         self.outcomes = np.r_[outcomes.astype(np.int64), np.full(len(open_starts), history.TXN_UNKNOWN)]
+        self.opened = np.r_[np.zeros(len(starts), dtype=bool), np.ones(len(open_starts), dtype=bool)]
         self.times = np.r_[times, np.full(len(open_starts), np.nan)]
         o = np.argsort(self.starts, kind="stable")
         self.starts, self.ends, self.outcomes, self.times = self.starts[o], self.ends[o], self.outcomes[o], self.times[o]
+        self.opened = self.opened[o]
         self.sent, self.pids = sent, pids
 
     def outcome(self, keys: np.ndarray) -> np.ndarray:
@@ -400,6 +447,32 @@ class _Transactions:
         i = np.searchsorted(self.starts, keys, side="right") - 1
         inside = (i >= 0) & (keys <= self.ends[np.maximum(i, 0)]) if len(self.starts) else np.zeros(len(keys), bool)
         return np.where(inside, self.outcomes[np.maximum(i, 0)] if len(self.starts) else 0, history.TXN_UNKNOWN)
+
+    def dangling(self, acked, ack_part, ack_off, sent, sent_t, proc_part, proc_off, proc_t) -> list[dict]:
+        """Transactions a producer left open (it died in them; no TXN event): the partitions' last stable offset
+        stays behind them until the coordinator aborts them after transaction_timeout, and read_committed
+        readers wait. Evidence says how long: from the transaction's last send to the first record processed
+        past its last acknowledged offset, on the partition that waited longest (none: until the run ended)."""
+        out = []
+        for i in np.flatnonzero(self.opened).tolist():
+            lo, hi = self.starts[i], self.ends[i]
+            mine = (acked >= lo) & (acked <= hi)
+            last_send = float(_lookup(sent, sent_t, np.array([hi]), default=np.nan)[0])
+            waits = []
+            for p in np.unique(ack_part[mine]).tolist():
+                top = int(ack_off[mine][ack_part[mine] == p].max())
+                later = proc_t[(proc_part == p) & (proc_off > top)]
+                waits.append(float(later.min()) - last_send if len(later) else None)
+            longest = None if None in waits else max(waits, default=0.0)
+            blocked = ("until the end of the run" if longest is None else f"{longest:.1f} s")
+            first = int(np.searchsorted(sent, lo))
+            last = int(np.searchsorted(sent, hi, "right"))
+            out.append({"type": "dangling_transaction", "pid": int(self.pids[lo >> _SEQ_BITS]),
+                        "seq_first": int(lo & _SEQ_MASK), "seq_last": int(hi & _SEQ_MASK), "records": last - first,
+                        "partition": -1, "offsets": None, "t": last_send if np.isfinite(last_send) else 0.0,
+                        "blocked_s": None if longest is None else round(longest, 3),
+                        "detail": f"left open by its producer; read_committed readers blocked {blocked}"})
+        return out
 
     def torn(self, in_log: np.ndarray, audited: bool) -> list[dict]:
         """Transactions whose visibility in the read_committed audit disagrees with how they ended:

@@ -360,13 +360,15 @@ def test_a_status_file_with_a_pid_that_is_not_a_process_id_is_refused(tmp_path):
 CATALOG_BASE = """\
 duration: 60s
 cluster: {bootstrap: "127.0.0.1:19092", containers: {1: kafka-1, 2: kafka-2, 3: kafka-3}}
-producer: {semantic: at-least-once}
+producer: {semantic: transactional, transactional_id: app}
 consumer: {mode: commit-after-process}
+copier: {}
 """
 EXAMPLE_TARGET = {"broker": "broker(1)", "leader": "leader(chaos,0)", "follower": "follower(chaos,1)",
                   "controller": "controller", "coordinator": "coordinator(consumer)",
                   "txn-coordinator": "txn-coordinator(tx)", "random": "random", "all": "all", "paused": "paused",
-                  "killed": "killed", "partitioned": "partitioned", "producer": "producer", "consumer": "consumer"}
+                  "killed": "killed", "partitioned": "partitioned", "producer": "producer", "consumer": "consumer",
+                  "copier": "copier"}
 EXAMPLE_FIELDS = {"split": "shape: majority", "loss": "probability: 0.1", "bandwidth": "rate: 1mbit",
                   "delay": "latency: 10ms"}
 

@@ -5,7 +5,7 @@ import threading
 import time
 
 from kafka_chaos.workload import producer
-from kafka_chaos.workload.producer import TxnPlan, plan_transactions, transactional_id
+from kafka_chaos.workload.producer import TxnPlan, guarded_call, plan_transactions, transactional_id
 
 
 def test_seqs_are_cut_into_transactions_of_txn_size_and_the_last_may_be_shorter():
@@ -38,7 +38,7 @@ def test_a_given_transactional_id_is_kept_and_a_derived_one_names_the_instance()
 
 
 def watchdog(stopping=False):
-    """A Producer with only what its watchdog reads (no settings, no client)."""
+    """A worker with only what the watchdog reads (no settings, no client)."""
     p = producer.Producer.__new__(producer.Producer)
     p.stopping = stopping
     return p
@@ -46,12 +46,12 @@ def watchdog(stopping=False):
 
 def test_the_watchdog_tells_returned_raised_and_hung_apart(monkeypatch):
     monkeypatch.setattr(producer, "WATCHDOG_GRACE", 0.3)
-    assert watchdog()._guarded(lambda: None, "commit_transaction", 0) is None
-    assert watchdog()._guarded(lambda: 1 / 0, "commit_transaction", 0) == \
+    assert guarded_call(lambda: None, "commit_transaction", 0, watchdog()) is None
+    assert guarded_call(lambda: 1 / 0, "commit_transaction", 0, watchdog()) == \
         "commit_transaction failed: ZeroDivisionError: division by zero"
     release = threading.Event()
     start = time.monotonic()
-    assert watchdog()._guarded(release.wait, "abort_transaction", 0) == "abort_transaction did not return within 0 s"
+    assert guarded_call(release.wait, "abort_transaction", 0, watchdog()) == "abort_transaction did not return within 0 s"
     assert time.monotonic() - start < 2
     release.set()
 
@@ -60,6 +60,6 @@ def test_after_sigterm_the_watchdog_waits_only_stop_grace(monkeypatch):
     monkeypatch.setattr(producer, "STOP_GRACE", 0.2)
     release = threading.Event()
     start = time.monotonic()
-    assert "did not return" in watchdog(stopping=True)._guarded(release.wait, "commit_transaction", 60)
+    assert "did not return" in guarded_call(release.wait, "commit_transaction", 60, watchdog(stopping=True))
     assert time.monotonic() - start < 2
     release.set()

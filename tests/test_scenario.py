@@ -455,7 +455,7 @@ FAULTS = [
     ("missing target", doc(faults=["{at: 1s, action: kill}"]), 8, "faults[0].target", "required"),
     ("unknown action", doc(faults=["{at: 1s, action: kil, target: random}"]), 8, "faults[0].action",
      "'kil' is not an action (did you mean kill? supported: pause, unpause, kill, stop, start, restart, crash, "
-     "isolate, split, isolate-clients, isolate-replication, loss, bandwidth, delay, heal-network, rolling-restart)"),
+     "fence, isolate, split, isolate-clients, isolate-replication, loss, bandwidth, delay, heal-network, rolling-restart)"),
     ("future action", doc(faults=["{at: 1s, action: clock, target: random}"]), 8, "faults[0].action",
      "clock is not supported yet (supported: pause,"),
     ("disk", doc(faults=["{at: 1s, action: disk, target: random}"]), 8, "faults[0].action",
@@ -480,7 +480,7 @@ FAULTS = [
     ("kill consumer", doc(faults=["{at: 1s, action: kill, target: consumer}"]), 8, "faults[0].target",
      "consumer is not a target of kill"),
     ("crash broker", doc(faults=["{at: 1s, action: crash, target: broker(1), duration: 1s}"]), 8, "faults[0].target",
-     "broker(1) is not a target of crash (allowed: producer, consumer)"),
+     "broker(1) is not a target of crash (allowed: producer, consumer, copier)"),
     ("unpause random", doc(faults=["{at: 1s, action: unpause, target: random}"]), 8, "faults[0].target",
      "random is not a target of unpause (allowed: paused, broker(N), all)"),
     ("start paused", doc(faults=["{at: 1s, action: start, target: paused}"]), 8, "faults[0].target",

@@ -353,7 +353,8 @@ def oracle(ev, audited=True):
             "unacked_missing": len(unacked - in_log - processed) if audited else 0, "log_duplicates": log_dups,
             "reprocessed": reprocessed, "duplicates": log_dups + reprocessed, "reordered": reordered,
             "inconsistent_offsets": sum(len(w) > 1 for w in held.values()), "phantoms": phantoms,
-            "foreign": foreign, "aborted": 0, "aborted_reads": 0, "torn_transactions": 0}
+            "foreign": foreign, "aborted": 0, "aborted_reads": 0, "torn_transactions": 0,
+            "effects": 0, "lost_effects": 0, "duplicate_effects": 0, "dangling_transactions": 0}
 
 
 EVENT_ROWS = st.lists(st.tuples(st.sampled_from([SEND, ACK, ERROR, POLL, PROCESS, COMMIT, LOG]),
@@ -676,6 +677,21 @@ def test_a_transaction_left_open_by_a_crash_must_be_all_or_nothing():
     assert torn["detail"] == "unknown, 1 of 3 in the log"
 
 
+def test_a_transaction_left_open_is_dangling_and_says_how_long_readers_waited():
+    # txn 0-2 committed at offsets 0-2; the producer died in 3-5 (acked at 3-5, last send at t=100.5); the
+    # coordinator aborted it and the consumer processed the next record (offset 6, another producer) at t=112
+    seqs = np.arange(6)
+    sends = events(SEND, 1, seqs, 100.0 + seqs * 0.1)
+    v = txn_run(sends, events(ACK, 1, seqs, 100.6, 0, seqs), txn(1, 0, 2, TXN_COMMITTED),
+                events(PROCESS, 1, seqs[:3], 101.0, 0, seqs[:3]), events(LOG, 1, seqs[:3], 160.0, 0, seqs[:3]),
+                events(SEND, 2, [0], 111.0), events(ACK, 2, [0], 111.1, 0, 6), txn(2, 0, 0, TXN_COMMITTED),
+                events(PROCESS, 2, [0], 112.0, 0, 6), events(LOG, 2, [0], 160.0, 0, 6))
+    assert v.counts["dangling_transactions"] == 1 and v.counts["lost"] == 0 and v.counts["torn_transactions"] == 0
+    [d] = [a for a in v.anomalies if a["type"] == "dangling_transaction"]
+    assert (d["seq_first"], d["seq_last"], d["records"], d["blocked_s"]) == (3, 5, 3, 11.5)
+    assert d["detail"] == "left open by its producer; read_committed readers blocked 11.5 s"
+
+
 def test_an_unknown_outcome_may_go_either_way_but_whole():
     seqs = np.arange(4)
     for seen in ([], [0, 1, 2, 3]):
@@ -688,3 +704,52 @@ def test_committed_records_count_as_acked_even_without_their_ack_event():
     v = txn_run(events(SEND, 1, seqs, 100.0), txn(1, 0, 2, TXN_COMMITTED), events(LOG, 1, [0, 1], 160.0, 0, [0, 1]),
                 events(PROCESS, 1, [0, 1], 101.0, 0, [0, 1]))
     assert v.counts["acked"] == 3 and v.counts["lost_from_log"] == 1 and v.counts["torn_transactions"] == 1
+
+
+# ---- Effects downstream (copier output topic, sink table): exactly one per promised record ----
+
+OUT = {"stream": history.OUTPUT, "complete": True, "store": "output topic"}
+
+
+def copies(pid, seqs, offsets, stream=history.OUTPUT):
+    return events(LOG, pid, seqs, 170.0, 0, offsets, stream=stream)
+
+
+def test_each_committed_record_copied_once_is_clean():
+    v = txn_run(*committed_and_aborted(), copies(1, np.arange(5), np.arange(5)), effects=OUT)
+    assert (v.counts["effects"], v.counts["lost_effects"], v.counts["duplicate_effects"]) == (5, 0, 0)
+    assert v.passed
+
+
+def test_a_record_copied_twice_is_a_duplicate_effect_with_both_positions():
+    v = txn_run(*committed_and_aborted(), copies(1, [0, 1, 2, 3, 4, 2], [0, 1, 2, 3, 4, 9]), effects=OUT,
+                expect={"duplicate_effects": 0})
+    assert v.counts["duplicate_effects"] == 1 and v.counts["effects"] == 5
+    assert v.violations == [{"count": "duplicate_effects", "value": 1, "bound": 0}]
+    [a] = [a for a in v.anomalies if a["type"] == "duplicate_effect"]
+    assert (a["seq_first"], a["offsets"], a["effect_offsets"]) == (2, [2, 2], [9, 9])
+
+
+def test_a_committed_record_never_copied_is_a_lost_effect_but_aborted_ones_need_none():
+    v = txn_run(*committed_and_aborted(), copies(1, [0, 1, 4], [0, 1, 2]), effects=OUT, expect={"lost_effects": 0})
+    assert v.counts["lost_effects"] == 2 and v.counts["lost"] == 0 and not v.passed
+    [a] = [a for a in v.anomalies if a["type"] == "lost_effect"]
+    assert (a["seq_first"], a["seq_last"], a["offsets"]) == (2, 3, [2, 3])
+
+
+def test_effects_not_audited_after_the_copier_caught_up_are_not_judged():
+    v = txn_run(*committed_and_aborted(), copies(1, [0], [0]), effects={**OUT, "complete": False})
+    assert v.counts["lost_effects"] == 0 and not v.complete and not v.passed
+    assert any("output topic was not audited" in why for why in v.incomplete)
+
+
+def test_effects_of_other_streams_and_foreign_records_are_not_counted():
+    other = copies(1, [0, 0], [0, 1], stream=history.EFFECTS)   # another store's rows
+    foreign = events(LOG, FOREIGN_PID, -1, 170.0, 0, 5, stream=history.OUTPUT)
+    v = txn_run(*committed_and_aborted(), copies(1, np.arange(5), np.arange(5)), other, foreign, effects=OUT)
+    assert (v.counts["effects"], v.counts["duplicate_effects"], v.counts["lost"]) == (5, 0, 0)
+
+
+def test_topic_checks_ignore_events_of_other_streams():
+    v = run(clean(5), copies(1, [0, 0, 7], [0, 1, 2]))   # no effects store declared: output rows are not the log
+    assert nonzero(v) == {} and v.passed

@@ -86,7 +86,25 @@ def documented_claims(scenario_doc: dict) -> list[str]:
 
     sections = [scenario_doc.get("producer"), scenario_doc.get("consumer")]
     keys = [s.get(k) for s, k in zip(sections, ("semantic", "mode")) if isinstance(s, dict)]
-    return [f"{k}: {GUARANTEES[k]}" for k in keys if isinstance(k, str) and k in GUARANTEES]
+    claims = [f"{k}: {GUARANTEES[k]}" for k in keys if isinstance(k, str) and k in GUARANTEES]
+    copier = scenario_doc.get("copier")
+    if isinstance(copier, dict):
+        variant = (copier.get("on_abort"), copier.get("offsets"))
+        claims.append("copier: " + COPIER_CLAIMS.get(variant, COPIER_CLAIMS[("seek", "transaction")]))
+    return claims
+
+
+# What Kafka documents for each copier variant (on_abort, offsets): the exact one, and the two broken ones.
+COPIER_CLAIMS = {
+    ("seek", "transaction"): "offsets sent in the transaction (KIP-98, KIP-447 fencing) and a rewind after each "
+                             "abort: every input record has exactly one committed copy (lost_effects and "
+                             "duplicate_effects 0)",
+    ("no-seek", "transaction"): "no rewind after an abort: the consumer keeps its position (KAFKA-17582, by design), "
+                                "so the inputs of aborted transactions are never copied (lost effects expected)",
+    ("seek", "after-commit"): "offsets committed by the consumer on its own timer, outside the transactions: a "
+                              "crash copies again what was copied since the last commit (duplicate effects expected)",
+    ("no-seek", "after-commit"): "no rewind and offsets outside the transactions: both lost and duplicate effects",
+}
 
 
 def fault_skew(entries: list[dict]) -> dict:
@@ -107,6 +125,9 @@ def evidence_line(a: dict) -> str:
     if a.get("offsets"):
         o = a["offsets"]
         where += f" offsets {o[0]}" + (f"-{o[1]}" if o[1] != o[0] else "")
+    if a.get("effect_offsets"):
+        e = a["effect_offsets"]
+        where += f" (again at p{a['effect_partition'][0]} offset {e[0]} of the output)"
     kind = a["type"] + (f" ({a['where']})" if a.get("where") else "") + (f" ({a['detail']})" if a.get("detail") else "")
     near = f"; near {a['near_fault']}" if a.get("near_fault") else ""
     return f"{kind}: producer {a['pid']} {seqs} ({a['records']} record{'' if a['records'] == 1 else 's'}){where} at +{a['t']:.1f}s{near}"

@@ -138,11 +138,11 @@ class Consumer(Worker):
             return False
 
 
-def record_events(kind: int, records, t: float, run_id: str, worker: int = 0):
+def record_events(kind: int, records, t: float, run_id: str, worker: int = 0, stream: int = history.TOPIC):
     """EVENT rows for consumed Kafka records, (pid, seq) decoded from their values (see decode_value)."""
     ids = [history.decode_value(r.value, run_id) for r in records]
     return history.events(kind, [i[0] for i in ids], [i[1] for i in ids], t,
-                          [r.partition for r in records], [r.offset for r in records], worker=worker)
+                          [r.partition for r in records], [r.offset for r in records], worker=worker, stream=stream)
 
 
 def partitions(client, topic: str, timeout: float = 30.0) -> list[TopicPartition]:
@@ -190,7 +190,8 @@ def record_committed(bootstrap: str, topic: str, group: str, writer: history.His
         client.close(autocommit=False)
 
 
-def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout: float, run_id: str) -> dict:
+def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout: float, run_id: str,
+             stream: int = history.TOPIC) -> dict:
     """The audit: read every record of `topic` from the beginning up to today's log end, as LOG events.
     Runs after the workload, with no group and isolation_level=read_committed, so it sees exactly what the
     log holds for a read_committed reader (for records outside transactions: all of them). Its end is the
@@ -214,7 +215,7 @@ def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout:
             batch = client.poll(timeout_ms=500)
             records = [r for part in batch.values() for r in part if r.offset < ends[TopicPartition(topic, r.partition)]]
             if records:
-                writer.append_many(record_events(history.LOG, records, time.time(), run_id))
+                writer.append_many(record_events(history.LOG, records, time.time(), run_id, stream=stream))
                 seen += len(records)
         behind = [f"partition {tp.partition} at offset {client.position(tp)} of {ends[tp]}"
                   for tp in parts if client.position(tp) < ends[tp]]

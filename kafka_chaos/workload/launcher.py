@@ -19,7 +19,7 @@ class Workers:
     def __init__(self, run_dir: Path, settings: dict):
         self.run_dir = run_dir
         self.settings = settings
-        self.procs: dict[str, list[subprocess.Popen]] = {"producer": [], "consumer": []}
+        self.procs: dict[str, list[subprocess.Popen]] = {"producer": [], "consumer": [], "copier": []}
         (run_dir / "logs").mkdir(exist_ok=True)
 
     def start(self, role: str, count: int | None = None) -> str:

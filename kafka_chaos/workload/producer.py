@@ -91,7 +91,7 @@ class Producer(Worker):
         self.txn_first, self.txn_failed = -1, False   # the open transaction's first seq; a send of it failed
         client = bootstrapped(s["bootstrap"], functools.partial(KafkaProducer, **config), timeout_ms)
         if txn:
-            why = self._guarded(client.init_transactions, "init_transactions", txn["timeout"])
+            why = guarded_call(client.init_transactions, "init_transactions", txn["timeout"], self)
             if why:
                 close_producer(client, timeout=5)
                 raise SystemExit(f"producer-{self.instance}: {why}")
@@ -143,10 +143,10 @@ class Producer(Worker):
         """Commit or abort the open transaction (seqs first..last) and record its outcome; False when the
         outcome is unknown and the producer must stop sending."""
         if not abort and not self.txn_failed:
-            why = self._guarded(client.commit_transaction, "commit_transaction", timeout)
+            why = guarded_call(client.commit_transaction, "commit_transaction", timeout, self)
             outcome = TXN_UNKNOWN if why else TXN_COMMITTED
         else:   # drawn to abort, or a send failed: abort (a failed send leaves the transaction abortable only)
-            why = self._guarded(functools.partial(flush_then_abort, client, timeout), "abort_transaction", timeout)
+            why = guarded_call(functools.partial(flush_then_abort, client, timeout), "abort_transaction", timeout, self)
             outcome = TXN_UNKNOWN if why else TXN_ABORTED
         self.history.append(TXN, pid, first, time.time(), partition=-1, offset=last, flags=outcome)
         self.counters["txn_" + history.TXN_OUTCOMES[outcome]] += 1
@@ -154,31 +154,6 @@ class Producer(Worker):
             print(f"producer-{self.instance}: transaction of seqs {first}..{last}: {why}; outcome unknown, "
                   "sending stops", flush=True)
         return not why
-
-    def _guarded(self, call, what: str, timeout: float) -> str | None:
-        """Run `call` on a daemon thread for at most `timeout` + WATCHDOG_GRACE seconds (STOP_GRACE once
-        SIGTERM came); None when it returned, else why not (it raised, or it hangs: the thread is left
-        behind, which a daemon thread may be)."""
-        failure: list[BaseException] = []
-
-        def guarded():
-            try:
-                call()
-            except BaseException as exc:  # noqa: BLE001 - any failure is an unknown outcome, reported
-                failure.append(exc)
-
-        thread = threading.Thread(target=guarded, name=f"kchaos-{what}", daemon=True)
-        thread.start()
-        limit = time.monotonic() + timeout + WATCHDOG_GRACE
-        while thread.is_alive() and time.monotonic() < limit:
-            if self.stopping:
-                limit = min(limit, time.monotonic() + STOP_GRACE)
-            thread.join(0.2)
-        if thread.is_alive():
-            return f"{what} did not return within {timeout + WATCHDOG_GRACE:.0f} s"
-        if failure:
-            return f"{what} failed: {type(failure[0]).__name__}: {failure[0]}"
-        return None
 
     def _send(self, client, topic, pid, seq, size) -> None:
         value = history.encode_value(self.run_id, pid, seq, int(time.time() * 1000), size)
@@ -201,6 +176,32 @@ class Producer(Worker):
         self.counters["errors"] += 1
         if seq >= self.txn_first >= 0:   # a record of the open transaction, not a late one of an aborted one
             self.txn_failed = True
+
+
+def guarded_call(call, what: str, timeout: float, worker) -> str | None:
+    """Run `call` on a daemon thread for at most `timeout` + WATCHDOG_GRACE seconds (STOP_GRACE once the
+    worker got SIGTERM); None when it returned, else why not (it raised, or it hangs: the thread is left
+    behind, which a daemon thread may be). kafka-python's transaction calls wait without a timeout."""
+    failure: list[BaseException] = []
+
+    def guarded():
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001 - any failure is an unknown outcome, reported
+            failure.append(exc)
+
+    thread = threading.Thread(target=guarded, name=f"kchaos-{what}", daemon=True)
+    thread.start()
+    limit = time.monotonic() + timeout + WATCHDOG_GRACE
+    while thread.is_alive() and time.monotonic() < limit:
+        if worker.stopping:
+            limit = min(limit, time.monotonic() + STOP_GRACE)
+        thread.join(0.2)
+    if thread.is_alive():
+        return f"{what} did not return within {timeout + WATCHDOG_GRACE:.0f} s"
+    if failure:
+        return f"{what} failed: {type(failure[0]).__name__}: {failure[0]}"
+    return None
 
 
 def flush_then_abort(client, timeout: float) -> None:

@@ -1,0 +1,160 @@
+"""The copier worker: consume-transform-produce, exactly once (Kafka's TransactionalMessageCopier, in Python).
+
+It reads the run's topic (read_committed, auto-commit off) and copies each record, value unchanged (so its
+(pid, seq) identity travels with it), to the output topic inside a transaction that also carries the input
+offsets (`send_offsets_to_transaction` with the consumer's group metadata, so the broker fences a zombie
+copier, KIP-447). A seeded fraction `abort_ratio` of its transactions is aborted on purpose, so the abort
+path runs in every run. After an abort it seeks back to the last committed positions; without that the
+aborted inputs are skipped for good (KAFKA-17582: the client keeps its position after an abort).
+
+Broken variants, to show what they cost:
+  on_abort: no-seek         keep the position after an abort (the aborted inputs are never copied)
+  offsets: after-commit     no offsets in the transaction; the consumer auto-commits them on its own timer,
+                            after the transactions (a crash re-copies what was copied since the last commit)
+
+History: POLL events of the input records (stream TOPIC), SEND/ACK of each copy (stream OUTPUT, the input
+record's identity, the copy's output position), one TXN event per transaction (stream OUTPUT, pid = the
+copier instance, seq = the transaction's number, flags its outcome). Whether each input record has exactly
+one committed copy is judged on the read_committed audit of the output topic, not on this history.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import sys
+import time
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from kafka_chaos import history
+from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
+from kafka_chaos.history import ACK, ERROR, OUTPUT, POLL, SEND, TXN, TXN_ABORTED, TXN_COMMITTED, TXN_UNKNOWN
+from kafka_chaos.workload.consumer import Consumer
+from kafka_chaos.workload.producer import error_code, flush_then_abort, guarded_call
+
+
+class Copier(Consumer):
+    role = "copier"
+
+    def run(self) -> None:
+        s, c = self.settings, self.settings["copier"]
+        in_txn = c["offsets"] == "transaction"
+        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "max_poll_records": c["txn_size"],
+                  "auto_offset_reset": "earliest", "client_id": f"kchaos-copier-{self.instance}",
+                  "isolation_level": "read_committed", "enable_auto_commit": not in_txn,
+                  "auto_commit_interval_ms": 5000}
+        self.run_id, self._deadline, self._next_look = s["run_id"], None, 0.0
+        self.counters = {"polled": 0, "copied": 0, "txn_committed": 0, "txn_aborted": 0, "txn_unknown": 0}
+        consumer = bootstrapped(s["bootstrap"], functools.partial(KafkaConsumer, s["topic"], group_id=c["group"],
+                                                                  **config), BOOTSTRAP_TIMEOUT_MS)
+        producer = bootstrapped(s["bootstrap"], functools.partial(
+            KafkaProducer, transactional_id=c["transactional_id"], transaction_timeout_ms=int(c["timeout"] * 1000),
+            client_id=f"kchaos-copier-{self.instance}"), BOOTSTRAP_TIMEOUT_MS)
+        draws = random.Random(f"{s['seed']}-copier-{self.instance}")
+        safe: dict = {}   # partition -> the next offset a committed transaction carried (where an abort goes back to)
+        number = 0
+        why = guarded_call(producer.init_transactions, "init_transactions", c["timeout"], self)
+        if why:
+            close_producer(producer, timeout=5)
+            consumer.close(autocommit=False)
+            raise SystemExit(f"copier-{self.instance}: {why}")
+        idle_since = time.time()
+        try:
+            while not self.stopping and not self._out_of_time():
+                self.history.check()
+                batch = consumer.poll(timeout_ms=500, max_records=c["txn_size"])
+                if "assigned" not in self.counters and consumer.assignment():
+                    self.counters["assigned"] = len(consumer.assignment())
+                    self.publish(force=True)
+                records = [r for part in batch.values() for r in part]
+                if not records:
+                    if self._caught_up(consumer, idle_since):
+                        self.counters["caught_up"] = 1
+                        break
+                    continue
+                idle_since = time.time()
+                self._record(POLL, records)
+                abort = draws.random() < c["abort_ratio"]
+                outcome, why = self._copy(producer, consumer, records, abort, in_txn, c)
+                self.history.append(TXN, self.instance, number, time.time(), flags=outcome, stream=OUTPUT)
+                number += 1
+                self.counters["txn_" + history.TXN_OUTCOMES[outcome]] += 1
+                if outcome == TXN_COMMITTED:
+                    safe.update({tp: consumer.position(tp) for tp in consumer.assignment()})
+                elif c["on_abort"] == "seek":   # back to the last committed positions, as Kafka's copier does
+                    self._rewind(consumer, safe)
+                if why:
+                    print(f"copier-{self.instance}: transaction {number - 1}: {why}; the copier stops", flush=True)
+                    break
+                self.publish()
+        finally:
+            close_producer(producer, timeout=5)
+            consumer.close(autocommit=not in_txn)
+            self.publish(force=True)
+
+    def _copy(self, producer, consumer, records, abort: bool, in_txn: bool, c: dict) -> tuple[int, str | None]:
+        """One transaction: copy `records`, carry their offsets (in_txn), then commit or abort it as drawn.
+        Returns (outcome, why the outcome is unknown or None)."""
+        try:
+            producer.begin_transaction()
+        except KafkaError as exc:
+            return TXN_UNKNOWN, f"begin_transaction failed: {exc!r}"
+        ids = [history.decode_value(r.value, self.run_id) for r in records]
+        self.history.append_many(history.events(SEND, [i[0] for i in ids], [i[1] for i in ids], time.time(),
+                                                stream=OUTPUT, worker=self.instance))
+        for r, (pid, seq) in zip(records, ids):
+            try:
+                future = producer.send(c["topic_out"], r.value)
+            except KafkaError as exc:
+                self._failed(pid, seq, exc)
+                abort = True
+                continue
+            future.add_callback(self._acked, pid, seq)
+            future.add_errback(self._failed, pid, seq)
+        if in_txn:
+            offsets = {}
+            for r in records:
+                tp = TopicPartition(r.topic, r.partition)
+                offsets[tp] = OffsetAndMetadata(max(r.offset + 1, offsets[tp].offset if tp in offsets else 0), "", -1)
+            why = guarded_call(functools.partial(producer.send_offsets_to_transaction, offsets,
+                                                 consumer.group_metadata()),
+                               "send_offsets_to_transaction", c["timeout"], self)
+            if why:
+                abort = True
+        if abort:
+            why = guarded_call(functools.partial(flush_then_abort, producer, c["timeout"]), "abort_transaction",
+                               c["timeout"], self)
+            return (TXN_UNKNOWN, why) if why else (TXN_ABORTED, None)
+        why = guarded_call(producer.commit_transaction, "commit_transaction", c["timeout"], self)
+        if why:
+            return TXN_UNKNOWN, why
+        self.counters["copied"] += len(records)
+        return TXN_COMMITTED, None
+
+    @staticmethod
+    def _rewind(consumer, safe: dict) -> None:
+        for tp in consumer.assignment():
+            if tp in safe:
+                consumer.seek(tp, safe[tp])
+                continue
+            try:
+                committed = consumer.committed(tp, timeout_ms=10000)
+            except KafkaError:
+                committed = None
+            if committed is None:
+                consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
+
+    def _acked(self, pid, seq, meta) -> None:
+        self.history.append(ACK, pid, seq, time.time(), meta.partition, meta.offset, stream=OUTPUT)
+
+    def _failed(self, pid, seq, exc) -> None:
+        self.history.append(ERROR, pid, seq, time.time(), flags=error_code(exc), stream=OUTPUT)
+
+
+if __name__ == "__main__":
+    Copier(sys.argv[1], int(sys.argv[2])).run()
