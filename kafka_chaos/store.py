@@ -308,3 +308,24 @@ def _query(store: Store, sql: str, params=()) -> list[tuple]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+class Reconnecting:
+    """A store opened on first use and opened again after a failure (a database restarted by a fault):
+    workers call `get()` for each unit of work and `failed()` when it raised StoreError."""
+
+    def __init__(self, dsn: str, prefix: str):
+        self.dsn, self.prefix = dsn, prefix
+        self._store: Store | None = None
+
+    def get(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.dsn, self.prefix)
+        return self._store
+
+    def failed(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    close = failed
