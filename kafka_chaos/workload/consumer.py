@@ -26,7 +26,8 @@ from kafka_chaos import history, semantics
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped
 from kafka_chaos.errors import ClusterError
 from kafka_chaos.history import COMMIT, POLL, PROCESS
-from kafka_chaos.workload import DRAIN_FLAG, Worker
+from kafka_chaos.workload import Worker
+from kafka_chaos.workload.drain import Drain
 
 MODES = {name: mode.commit for name, mode in semantics.MODES.items() if not mode.reserved}  # name -> commit timing
 
@@ -44,10 +45,11 @@ class Consumer(Worker):
         client = bootstrapped(s["bootstrap"], functools.partial(KafkaConsumer, s["topic"], group_id=s["group"], **config),
                               timeout_ms)
         self.counters = {"polled": 0, "processed": 0, "commits": 0, "commit_errors": 0}
-        self.run_id, self._deadline, self._next_look = s["run_id"], None, 0.0
+        self.run_id = s["run_id"]
+        self.drain = Drain(self.run_dir, s, self.counters)
         idle_since = time.time()
         try:
-            while not self.stopping and not self._out_of_time():
+            while not self.stopping and not self.drain.out_of_time():
                 self.history.check()
                 batch = client.poll(timeout_ms=500)
                 if "assigned" not in self.counters and client.assignment():
@@ -57,19 +59,19 @@ class Consumer(Worker):
                 if records:
                     idle_since = time.time()
                     self._record(POLL, records)
-                elif self._caught_up(client, idle_since):
+                elif self.drain.caught_up(client, idle_since):
                     break
                 if timing == "before" and records and not self._commit(client):
                     continue  # at-most-once: never process what could not be committed first
                 for r in records:
-                    if self._out_of_time():
+                    if self.drain.out_of_time():
                         break   # the deadline holds mid-batch too; the rest stays unprocessed (unread)
                     time.sleep(s["process_time"])
                     pid, seq = history.decode_value(r.value, self.run_id)
                     self.history.append(PROCESS, pid, seq, time.time(), r.partition, r.offset)
                     self.counters["processed"] += 1
                     self.publish()
-                if timing == "after" and records and not self._out_of_time():
+                if timing == "after" and records and not self.drain.out_of_time():
                     self._commit(client)
                 self.publish()
         finally:
@@ -98,44 +100,6 @@ class Consumer(Worker):
             self.history.append(COMMIT, 0, -1, now, tp.partition, offset)
         self.counters["commits"] += 1
         return True
-
-    def _out_of_time(self) -> bool:
-        """Past the drain deadline (checked on every record, not only after an empty poll) or the hard
-        deadline: recorded in the counters, so the runner can say the drain timed out."""
-        deadline = self._drain_deadline()
-        now = time.time()
-        if deadline is not None and now > deadline:
-            self.counters["drain_timed_out"] = 1
-            return True
-        if now > self.settings["hard_deadline"]:
-            self.counters["hard_deadline"] = 1
-            return True
-        return False
-
-    def _drain_deadline(self) -> float | None:
-        """The deadline in RUN_DIR/drain once the runner wrote it (looked for at most twice a second)."""
-        if self._deadline is None and time.time() >= self._next_look:
-            self._next_look = time.time() + 0.5
-            try:
-                self._deadline = float((self.run_dir / DRAIN_FLAG).read_text().strip())
-            except (OSError, ValueError):
-                pass
-        return self._deadline
-
-    def _caught_up(self, client, idle_since: float) -> bool:
-        """Draining, nothing new for `idle` seconds, and at the end of every assigned partition: its log end,
-        not only the last stable offset a read_committed consumer's end_offsets gives (an open transaction
-        holds that back; the records behind it are still to come)."""
-        if self._drain_deadline() is None or time.time() - idle_since < self.settings["idle"]:
-            return False
-        assigned = list(client.assignment())
-        if not assigned:
-            return False
-        try:
-            ends = client.end_offsets(assigned)
-            return all(client.position(tp) >= max(ends[tp], client.highwater(tp) or 0) for tp in assigned)
-        except KafkaError:
-            return False
 
 
 def record_events(kind: int, records, t: float, run_id: str, worker: int = 0, stream: int = history.TOPIC):
