@@ -19,6 +19,7 @@ from kafka_chaos.history import HistoryWriter
 
 SETTINGS = "workers.json"
 DRAIN_FLAG = "drain"
+CRASH_POINT = "crash-point-{role}"   # present: the worker kills itself at its next crash point (see crash_point)
 
 
 class Worker:
@@ -39,6 +40,16 @@ class Worker:
 
     def _on_term(self, *_):
         self.stopping = True
+
+    def crash_point(self) -> None:
+        """Die here (SIGKILL, nothing flushed) if the runner asked for it: a fault `crash` with `point:
+        after-commit` lands exactly between a worker's commit and what must follow it (the copier's offsets
+        commit, the sink's Kafka commit, the relay's marking rows sent), the window a random crash rarely hits."""
+        flag = self.run_dir / CRASH_POINT.format(role=self.role)
+        if flag.exists():
+            flag.unlink(missing_ok=True)
+            print(f"{self.role}-{self.instance}: crash point reached: SIGKILL", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def publish(self, force: bool = False) -> None:
         """Write counters for the progress display at most twice a second (atomic rename)."""

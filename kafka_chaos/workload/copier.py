@@ -9,8 +9,8 @@ aborted inputs are skipped for good (KAFKA-17582: the client keeps its position 
 
 Broken variants, to show what they cost:
   on_abort: no-seek         keep the position after an abort (the aborted inputs are never copied)
-  offsets: after-commit     no offsets in the transaction; the consumer auto-commits them on its own timer,
-                            after the transactions (a crash re-copies what was copied since the last commit)
+  offsets: after-commit     no offsets in the transaction; the consumer commits them after the transaction
+                            committed (a crash between the two copies the batch again)
 
 History: POLL events of the input records (stream TOPIC), SEND/ACK of each copy (stream OUTPUT, the input
 record's identity, the copy's output position), one TXN event per transaction (stream OUTPUT, pid = the
@@ -31,12 +31,14 @@ from kafka.structs import OffsetAndMetadata
 
 from kafka_chaos import history
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
-from kafka_chaos.history import ACK, ERROR, OUTPUT, POLL, SEND, TXN, TXN_ABORTED, TXN_COMMITTED, TXN_UNKNOWN
-from kafka_chaos.workload.consumer import Consumer
+from kafka_chaos.history import ACK, COMMIT, ERROR, OUTPUT, POLL, SEND, TXN, TXN_ABORTED, TXN_COMMITTED, TXN_UNKNOWN
+from kafka_chaos.workload import Worker
+from kafka_chaos.workload.consumer import record_events
+from kafka_chaos.workload.drain import Drain
 from kafka_chaos.workload.producer import error_code, flush_then_abort, guarded_call
 
 
-class Copier(Consumer):
+class Copier(Worker):
     role = "copier"
 
     def run(self) -> None:
@@ -44,10 +46,10 @@ class Copier(Consumer):
         in_txn = c["offsets"] == "transaction"
         config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "max_poll_records": c["txn_size"],
                   "auto_offset_reset": "earliest", "client_id": f"kchaos-copier-{self.instance}",
-                  "isolation_level": "read_committed", "enable_auto_commit": not in_txn,
-                  "auto_commit_interval_ms": 5000}
-        self.run_id, self._deadline, self._next_look = s["run_id"], None, 0.0
+                  "isolation_level": "read_committed", "enable_auto_commit": False}
+        self.run_id = s["run_id"]
         self.counters = {"polled": 0, "copied": 0, "txn_committed": 0, "txn_aborted": 0, "txn_unknown": 0}
+        drain = Drain(self.run_dir, s, self.counters)
         consumer = bootstrapped(s["bootstrap"], functools.partial(KafkaConsumer, s["topic"], group_id=c["group"],
                                                                   **config), BOOTSTRAP_TIMEOUT_MS)
         producer = bootstrapped(s["bootstrap"], functools.partial(
@@ -63,7 +65,7 @@ class Copier(Consumer):
             raise SystemExit(f"copier-{self.instance}: {why}")
         idle_since = time.time()
         try:
-            while not self.stopping and not self._out_of_time():
+            while not self.stopping and not drain.out_of_time():
                 self.history.check()
                 batch = consumer.poll(timeout_ms=500, max_records=c["txn_size"])
                 if "assigned" not in self.counters and consumer.assignment():
@@ -71,12 +73,13 @@ class Copier(Consumer):
                     self.publish(force=True)
                 records = [r for part in batch.values() for r in part]
                 if not records:
-                    if self._caught_up(consumer, idle_since):
+                    if drain.caught_up(consumer, idle_since):
                         self.counters["caught_up"] = 1
                         break
                     continue
                 idle_since = time.time()
-                self._record(POLL, records)
+                self.history.append_many(record_events(POLL, records, time.time(), self.run_id, self.instance))
+                self.counters["polled"] += len(records)
                 abort = draws.random() < c["abort_ratio"]
                 outcome, why = self._copy(producer, consumer, records, abort, in_txn, c)
                 self.history.append(TXN, self.instance, number, time.time(), flags=outcome, stream=OUTPUT)
@@ -92,7 +95,7 @@ class Copier(Consumer):
                 self.publish()
         finally:
             close_producer(producer, timeout=5)
-            consumer.close(autocommit=not in_txn)
+            consumer.close(autocommit=False)
             self.publish(force=True)
 
     def _copy(self, producer, consumer, records, abort: bool, in_txn: bool, c: dict) -> tuple[int, str | None]:
@@ -132,6 +135,17 @@ class Copier(Consumer):
         if why:
             return TXN_UNKNOWN, why
         self.counters["copied"] += len(records)
+        self.crash_point()   # committed; with offsets after-commit, the offsets are not yet
+        if not in_txn:
+            positions = {tp: consumer.position(tp) for tp in consumer.assignment()}
+            try:
+                consumer.commit()
+            except KafkaError as exc:   # a rebalance: the next owner copies the batch again
+                print(f"copier-{self.instance}: offsets commit failed: {exc!r}", flush=True)
+            else:
+                now = time.time()
+                for tp, offset in positions.items():   # stream OUTPUT: not the consumer group's progress
+                    self.history.append(COMMIT, 0, -1, now, tp.partition, offset, stream=OUTPUT)
         return TXN_COMMITTED, None
 
     @staticmethod

@@ -12,7 +12,7 @@ read_committed.
   dedup               a record whose (pid, seq) was applied before is skipped inside the same transaction.
 Events: POLL (stream TOPIC) when fetched; PROCESS (stream EFFECTS) per record after the database commit,
 flags SKIPPED for one dedup skipped; COMMIT per partition after the offsets were stored (stream EFFECTS) or
-committed to Kafka (stream TOPIC). A batch the database refused is not applied: its partitions are sought
+committed to Kafka (stream EFFECTS too: the topic's reconciliation counts the consumer group's commits only). A batch the database refused is not applied: its partitions are sought
 back to the batch's first offsets and polled again. Drain as the consumer's (workload.drain).
 """
 
@@ -28,7 +28,7 @@ from kafka.structs import OffsetAndMetadata
 
 from kafka_chaos import history, store
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped
-from kafka_chaos.history import COMMIT, EFFECTS, POLL, PROCESS, TOPIC
+from kafka_chaos.history import COMMIT, EFFECTS, POLL, PROCESS
 from kafka_chaos.workload import Worker
 from kafka_chaos.workload.consumer import record_events
 from kafka_chaos.workload.drain import Drain
@@ -161,6 +161,7 @@ class Sink(Worker):
         self.counters["processed"] += len(records)
         self.counters["applied"] += sum(applied)
         self.counters["skipped"] += len(applied) - sum(applied)
+        self.crash_point()   # applied; the offsets are stored with them, or not yet committed to Kafka
         ends: dict[int, int] = {}
         for r in records:
             ends[r.partition] = max(ends.get(r.partition, -1), r.offset + 1)
@@ -181,7 +182,7 @@ class Sink(Worker):
             return
         now = time.time()
         for partition, offset in sorted(ends.items()):
-            self.history.append(COMMIT, 0, -1, now, partition, offset, stream=TOPIC)
+            self.history.append(COMMIT, 0, -1, now, partition, offset, stream=EFFECTS)   # not the consumer's
         self.counters["commits"] += 1
 
     def _db_failed(self, exc: store.StoreError) -> None:
