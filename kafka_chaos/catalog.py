@@ -13,9 +13,10 @@ TARGET_TEXT = {
     "broker": "broker(N)", "leader": "leader(TOPIC,P)", "follower": "follower(TOPIC,P)", "controller": "controller",
     "coordinator": "coordinator(GROUP)", "txn-coordinator": "txn-coordinator(ID)", "random": "random", "all": "all",
     "paused": "paused", "killed": "killed", "partitioned": "partitioned", "producer": "producer", "consumer": "consumer",
-    "copier": "copier",
+    "copier": "copier", "sink": "sink", "outbox": "outbox", "relay": "relay",
 }
 PICK = ("broker", "leader", "follower", "controller", "coordinator", "txn-coordinator", "random")  # one broker each
+ROLE_TARGETS = ("producer", "consumer", "copier", "sink", "outbox", "relay")   # worker roles a client fault hits
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ TABLE: tuple[Action, ...] = (
     Action("start", "broker", ("killed", "broker", "all"), "start brokers this run killed or stopped",
            healer=True, nemesis=False),
     Action("restart", "broker", (*PICK, "all"), "graceful stop then start"),
-    Action("crash", "client", ("producer", "consumer", "copier"),
-           "SIGKILL the client worker; a fresh one starts after `duration`", heal="restart-worker"),
+    Action("crash", "client", ROLE_TARGETS,
+           "SIGKILL the client worker (with point: after-commit, it kills itself right after its next commit); "
+           "a fresh one starts after `duration`", fields=("point",), heal="restart-worker"),
     Action("fence", "client", ("producer",), "start a second producer with the same transactional.id: its "
            "init_transactions fences the running one (ProducerFencedError; it stops) and it carries on",
            nemesis=False),

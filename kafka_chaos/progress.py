@@ -39,9 +39,11 @@ class Progress:
 
     def counts(self) -> dict[str, int]:
         total = {"sent": 0, "acked": 0, "errors": 0, "processed": 0}
-        for values in read_status(self.run_dir).values():
+        for name, values in read_status(self.run_dir).items():
+            role = name.rsplit("-", 1)[0]   # what reaches the topic (producer or relay), what the consumer read
             for k in total:
-                total[k] += values.get(k, 0)
+                if role in (("consumer",) if k == "processed" else ("producer", "relay")):
+                    total[k] += values.get(k, 0)
         return total
 
     def line(self, now: float) -> str:

@@ -20,12 +20,13 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 
-from kafka_chaos import faults, history, netfaults, rundir, schedule, scenario, verify
+from kafka_chaos import faults, history, netfaults, rundir, schedule, scenario, store, verify
 from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
 from kafka_chaos.errors import ClusterError, FaultError, PreflightError
 from kafka_chaos.history import HistoryWriter, new_run_id
 from kafka_chaos.progress import Progress
 from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer, read_status
+from kafka_chaos.workload.drain import RELAY_DRAIN
 from kafka_chaos.workload.launcher import Workers
 
 SECRET_WORDS = ("password", "secret", "token", "sasl_jaas", "ssl_key")
@@ -78,6 +79,9 @@ def all_faults(s) -> list:
 
 def preflight(s, replayed: list | None = None) -> None:
     """Refuse, before anything starts, faults this machine cannot do (exit 2, cluster untouched)."""
+    if s.database == "postgresql" and not store.is_postgresql(os.environ.get(scenario.PG_DSN_ENV, "")):
+        raise PreflightError(f"{s.path}: database: postgresql needs the DSN in ${scenario.PG_DSN_ENV} "
+                             "(postgresql://user:password@127.0.0.1:5432/db; scripts/install-postgres.sh prints one)")
     actions = {f.action for f in all_faults(s)} | {p.action for p in replayed or []}
     network = actions & set(schedule.NETWORK_ACTIONS)
     if not network:
@@ -146,6 +150,14 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             "process_time": s.consumer.process_time, "consumer_config": s.consumer.config,
             "idle": 1.0, "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120,
             "txn": txn_settings(s, stamp), "seed": s.seed, "copier": copier_settings(s, stamp, topic, group)}
+        db = database(s, run_dir, run_id)
+        if s.sink:
+            settings["sink"] = {**db, "offsets": s.sink.offsets, "dedup": s.sink.dedup,
+                                "process_time": s.sink.process_time, "group": group + "-sink"}
+        if s.producer.semantic == "outbox":
+            settings["outbox"] = {**db, "count": 0, "rate": s.producer.rate or 0, "batch": 10,
+                                  "payload_size": s.producer.value_size}
+            settings["relay"] = {"producer_config": s.producer.config}
         workers = Workers(run_dir, settings)
         total = s.producer.count if s.producer.count else int((s.producer.rate or 0) * s.duration) + 1
         for role in readers(s):
@@ -162,7 +174,8 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             "containers": brokers.containers, "image": getattr(brokers, "image", ""),
             "replay_of": str(replay_from or ""),
             "planned": [{k: v for k, v in p.__dict__.items() if k != "spec"} for p in plan]}, indent=1, default=str))
-        workers.start("producer", total)
+        for role in writers(s):
+            workers.start(role, total)
         _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replaying=replay_from is not None)
         _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
     finally:
@@ -178,8 +191,25 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
 
 
 def readers(s) -> tuple[str, ...]:
-    """The roles that read the topic and drain at the end: the consumer, and the copier when there is one."""
-    return ("consumer", "copier") if s.copier else ("consumer",)
+    """The roles that read the topic and drain at the end: the consumer, and the copier or sink if any."""
+    return ("consumer", *(("copier",) if s.copier else ()), *(("sink",) if s.sink else ()))
+
+
+def writers(s) -> tuple[str, ...]:
+    """The roles that write the topic: the producer, or the outbox application step and its relay."""
+    return ("outbox", "relay") if s.producer.semantic == "outbox" else ("producer",)
+
+
+def database(s, run_dir: Path, run_id: str) -> dict | None:
+    """The sink's and outbox's database: {"dsn", "prefix"} (a SQLite file in the run directory, or the
+    PostgreSQL DSN from the environment with tables of this run's own prefix), None when neither runs."""
+    if not s.sink and s.producer.semantic != "outbox":
+        return None
+    if s.database == "postgresql":   # checked by preflight
+        dsn = os.environ.get(scenario.PG_DSN_ENV, "")
+    else:
+        dsn = str((run_dir / "store.db").resolve())
+    return {"dsn": dsn, "prefix": store.table_prefix(run_id)}
 
 
 def output_topic(topic: str) -> str:
@@ -275,7 +305,7 @@ def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replay
                 if p.heal_of < 0 and late > 0 and not replaying:
                     pending = schedule.delay_heals(pending, p.seq, late)
                 progress.event(entry)
-            for role in ("producer", *readers(s)):
+            for role in (*writers(s), *readers(s)):
                 workers.check(role, expected_dead=role in crashed)
             if now >= s.duration:   # the producer stops by itself; faults are healed before it flushes
                 break
@@ -287,7 +317,8 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
     if p.action == "crash":
         entry = faults.start_entry(p, t0)
         try:
-            entry.update(resolved=workers.crash(p.target), ok=True)
+            point = getattr(p.spec, "point", None)
+            entry.update(resolved=workers.crash(p.target, point), ok=True)
             crashed.add(p.target)
         except ClusterError as exc:
             entry.update(ok=False, error=str(exc))
@@ -297,8 +328,8 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
     if p.action in ("restart-worker", "fence"):   # fence: a new producer with the same transactional.id
         role = p.spec.target
         remaining = None
-        if role == "producer":
-            sent = sum(v.get("sent", 0) for k, v in read_status(run_dir).items() if k.startswith("producer"))
+        if role in ("producer", "outbox"):
+            sent = sum(v.get("sent", 0) for k, v in read_status(run_dir).items() if k.startswith(role + "-"))
             remaining = max(0, total - sent)
         entry = faults.start_entry(p, t0)
         entry.update(resolved="started " + workers.start(role, remaining), ok=True, t_applied=time.time())
@@ -312,7 +343,7 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
 
 def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id) -> None:
     """Heal, let the producer flush, drain the consumer (and copier), then audit the log (and the output)."""
-    copier_done = False
+    effects_done = False
     start = time.monotonic()
     with console.status("healing faults and waiting for a healthy cluster …"):
         engine.heal_all()
@@ -323,21 +354,19 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
         except ClusterError as exc:
             _warn(console, run_dir, f"cluster not fully healthy after healing: {exc}")
     console.print(f"cluster healthy again after {time.monotonic() - start:.1f} s", highlight=False)
-    if workers.alive("producer") and not workers.wait("producer", FLUSH_GRACE):
-        console.print("[yellow]producer still flushing after the grace period; stopping it[/]")
-        workers.current("producer").terminate()
-        if not workers.wait("producer", 10):
-            workers.current("producer").kill()   # nothing may write while the audit reads the log
-            workers.wait("producer", 10)
-    workers.check("producer")
+    _stop_writer(console, workers, writers(s)[0], FLUSH_GRACE)
+    if "relay" in writers(s):   # the outbox step is done: the relay publishes what is left, then stops
+        if not workers.alive("relay"):
+            console.print(f"relay not running at the end; started {workers.start('relay')} to drain")
+        _flag(run_dir, RELAY_DRAIN, time.time() + s.drain_timeout)
+        with console.status("the relay publishes the rest of the outbox …"):
+            _stop_writer(console, workers, "relay", s.drain_timeout + 15)
     for role in readers(s):
         workers.check(role)
         if not workers.alive(role):
             console.print(f"{role} not running at the end; started {workers.start(role)} to drain")
     deadline = time.time() + s.drain_timeout
-    tmp = run_dir / f".{DRAIN_FLAG}.tmp"
-    tmp.write_text(str(deadline))
-    tmp.replace(run_dir / DRAIN_FLAG)   # atomic: a reader never reads a half-written deadline
+    _flag(run_dir, DRAIN_FLAG, deadline)
     for role in readers(s):
         start = time.monotonic()
         with console.status(f"draining the {role} (at most {s.drain_timeout:.0f} s) …"):
@@ -353,8 +382,8 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
             _warn(console, run_dir, f"the {role} did not catch up within drain_timeout ({s.drain_timeout:.0f} s): "
                                     + ("records it never reached are counted as unread, not lost; raise drain_timeout"
                                        if role == "consumer" else "the output topic is not judged; raise drain_timeout"))
-        elif role == "copier":
-            copier_done = True
+        elif role in ("copier", "sink"):
+            effects_done = True
     with console.status("auditing the log …"):
         writer = HistoryWriter(run_dir / "history" / "audit-0.bin")
         try:
@@ -363,7 +392,15 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
             if s.copier:   # the copier's output, judged only when the copier copied everything it could
                 out = consumer.read_log(brokers.bootstrap, output_topic(topic), writer, audit_timeout(s), run_id,
                                         stream=history.OUTPUT)
-                audit["output"] = {**out, "complete": copier_done}
+                audit["output"] = {**out, "complete": effects_done}
+            db = database(s, run_dir, run_id)
+            if s.sink:
+                audit["effects"] = {"rows": store.audit_effects(db["dsn"], db["prefix"], writer),
+                                    "complete": effects_done}
+            if "relay" in writers(s):
+                audit["outbox"] = {"rows": store.audit_outbox(db["dsn"], db["prefix"], writer), "complete": True}
+            if db and store.is_postgresql(db["dsn"]):   # the history holds it all now
+                store.drop_tables(db["dsn"], db["prefix"])
         finally:
             writer.close()
     tmp = run_dir / f".{verify.AUDIT}.tmp"
@@ -371,6 +408,25 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
     tmp.replace(run_dir / verify.AUDIT)   # only a complete audit lets the verifier judge the log
     waited = f" (waited {audit['lso_wait_s']:.1f} s for an open transaction to end)" if audit["lso_wait_s"] >= 1 else ""
     console.print(f"audit: {audit['records']} records in the log{waited}", highlight=False)
+
+
+def _stop_writer(console, workers, role: str, grace: float) -> None:
+    """Let a writer finish (flush, publish) within `grace` seconds, then stop it: nothing may write while the
+    audit reads the log."""
+    if workers.alive(role) and not workers.wait(role, grace):
+        console.print(f"[yellow]{role} still writing after {grace:.0f} s; stopping it[/]")
+        workers.current(role).terminate()
+        if not workers.wait(role, 10):
+            workers.current(role).kill()
+            workers.wait(role, 10)
+    workers.check(role)
+
+
+def _flag(run_dir: Path, name: str, deadline: float) -> None:
+    """Write a drain flag with its deadline, atomically: a worker never reads a half-written one."""
+    tmp = run_dir / f".{name}.tmp"
+    tmp.write_text(str(deadline))
+    tmp.replace(run_dir / name)
 
 
 def _warn(console, run_dir: Path, text: str) -> None:

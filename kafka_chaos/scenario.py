@@ -28,6 +28,8 @@ NETWORK_ACTIONS = catalog.NETWORK_ACTIONS
 COMMAND_ACTIONS = catalog.BROKER_ACTIONS  # the keys of cluster.commands
 FUTURE_ACTIONS = ("clock", "disk")
 DIRECTIONS = ("both", "in", "out")
+CRASH_POINTS = ("after-commit",)   # crash: the worker kills itself right after its next commit
+POINT_ROLES = ("copier", "sink", "relay")   # the workers with a crash point
 SHAPES = ("majority", "minority")
 BROKER_LABEL = "kchaos.broker.id"
 
@@ -38,9 +40,12 @@ DEFAULT_RATE = 500.0
 DEFAULT_VALUE_SIZE = 100
 DEFAULT_PROCESS_TIME = 0.002
 DEFAULT_TXN = {"txn_size": 50, "abort_ratio": 0.1, "transaction_timeout": 10.0}  # semantic: transactional
-DEFAULT_COPIER = {"txn_size": 20, "abort_ratio": 0.1, "transaction_timeout": 10.0, "on_abort": "seek",
+DEFAULT_COPIER = {"txn_size": 100, "abort_ratio": 0.1, "transaction_timeout": 10.0, "on_abort": "seek",
                   "offsets": "transaction"}
 COPIER_ON_ABORT = ("seek", "no-seek")
+SINK_OFFSETS = ("database", "kafka")
+DATABASES = ("sqlite", "postgresql")   # postgresql: the DSN comes from the environment (PG_DSN_ENV), never a file
+PG_DSN_ENV = "KCHAOS_PG_DSN"
 COPIER_OFFSETS = ("transaction", "after-commit")
 
 # Bounds. Shipped scenarios are ~1.5 KiB and ~100 nodes; each bound is far above any real need and far below
@@ -69,16 +74,16 @@ MAX_TXN_ID = 200              # transactional_id characters (kchaos appends noth
 _TXN_FIELDS = ("txn_size", "abort_ratio", "transaction_timeout", "transactional_id")
 
 _TIMING = ("at", "every", "count", "jitter")
-_FAULT_KEYS = (*_TIMING, "action", "target", "duration", "direction", "groups", "shape", "probability", "rate",
+_FAULT_KEYS = (*_TIMING, "action", "target", "duration", "direction", "groups", "shape", "probability", "rate", "point",
                "latency", "latency_jitter")
 _TOP = ("name", "description", "seed", "duration", "drain_timeout", "cluster", "topic", "producer", "consumer",
-        "copier", "faults", "nemesis", "expect")
-_OPTIONAL_ROLES = ("nemesis", "copier")   # recorded only when the scenario has them
+        "copier", "sink", "database", "faults", "nemesis", "expect")
+_OPTIONAL_ROLES = ("nemesis", "copier", "sink", "database")   # recorded only when the scenario has them
 _RECORDED = (*(k for k in _TOP if k not in _OPTIONAL_ROLES), "path")  # what every scenario.json holds
 _TARGET_RE = re.compile(r"^\s*(?:(broker)\(\s*([0-9]{1,10})\s*\)"
                         r"|(leader|follower)\(\s*([A-Za-z0-9._-]{1,249})\s*,\s*([0-9]{1,9})\s*\)"
                         r"|(coordinator|txn-coordinator)\(\s*([A-Za-z0-9._:@-]{1,249})\s*\)"
-                        r"|(controller|random|all|killed|paused|partitioned|producer|consumer|copier))\s*$")
+                        r"|(controller|random|all|killed|paused|partitioned|producer|consumer|copier|sink|outbox|relay))\s*$")
 _RATE_RE = re.compile(r"^([0-9]{1,12}(?:\.[0-9]{1,6})?)(bit|kbit|mbit|gbit)$")
 _BITS = {"bit": 1, "kbit": 10**3, "mbit": 10**6, "gbit": 10**9}  # tc's SI units
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
@@ -115,6 +120,7 @@ class FaultSpec:
     rate: str | None = None  # bandwidth: tc rate, e.g. "1mbit"
     latency: float | None = None  # delay: seconds added to each packet
     latency_jitter: float = 0.0  # delay: ± seconds around latency
+    point: str | None = None  # crash: "after-commit" = at the worker's next crash point, not at once
 
     def to_dict(self) -> dict:
         """JSON-able form (tuples as lists) for the timeline; `fault_from_dict` reads it back."""
@@ -175,6 +181,15 @@ class CopierSpec:
 
 
 @dataclass(frozen=True)
+class SinkSpec:
+    """The inbox pattern: a consumer applying each record's effect to a database table (see workload.sink)."""
+
+    offsets: str          # database (with the effects, one transaction) | kafka (committed after: broken)
+    dedup: bool           # skip a record applied before (by its id): what a sink behind an outbox relay needs
+    process_time: float   # seconds of work per record before the batch is applied
+
+
+@dataclass(frozen=True)
 class NemesisSpec:
     """Random faults drawn from the seed: from `start`, one of `faults` every `interval` (± jitter), each
     healed after its duration and followed by `recovery` seconds without a fault."""
@@ -202,6 +217,8 @@ class Scenario:
     path: Path
     nemesis: NemesisSpec | None = None
     copier: CopierSpec | None = None
+    sink: SinkSpec | None = None
+    database: str | None = None   # of the sink and the outbox: sqlite (in the run directory; None too) | postgresql
 
     def to_dict(self) -> dict:
         """JSON-able plain data (Paths as str, tuples as lists), for scenario.json in the run dir."""
@@ -582,8 +599,20 @@ class _Parser:
         consumer = self.consumer(m["consumer"])
         faults = self.faults(m.get("faults"), duration, cluster, topic)
         nemesis = self.nemesis(m["nemesis"], duration, cluster, topic) if "nemesis" in m else None
-        copier = self.copier(m["copier"]) if "copier" in m and m["copier"] is not None else None
-        self.roles_present(faults, nemesis, copier, producer)
+        copier = self.copier(m["copier"]) if "copier" in m and not self.null(m["copier"]) else None
+        sink = self.sink(m["sink"]) if "sink" in m and not self.null(m["sink"]) else None
+        if copier and sink:
+            raise self.error(m["sink"], "sink", "not with a copier (one store of effects per run: the copier's "
+                                                "output topic or the sink's table)")
+        if producer.semantic == "outbox" and not sink:
+            raise self.error(m["producer"], "producer.semantic", "outbox needs a sink downstream (sink: {dedup: "
+                                                                 "true}): the relay may publish a row twice")
+        database = None
+        if "database" in m and not self.null(m["database"]):
+            database = self.word(m["database"], "database", "a database", DATABASES)
+            if not sink and producer.semantic != "outbox":
+                raise self.error(m["database"], "database", "only with a sink or producer.semantic: outbox")
+        self.roles_present(faults, nemesis, copier, producer, sink)
         self.planned(m, faults, nemesis, duration)
         return Scenario(
             name=name,
@@ -594,8 +623,28 @@ class _Parser:
                            if "drain_timeout" in m else DEFAULT_DRAIN_TIMEOUT),
             cluster=cluster, topic=topic, producer=producer, consumer=consumer, faults=faults,
             expect=(self.expect(m["expect"]) if "expect" in m
-                    else {**semantics.documented_expect(producer.semantic, consumer.mode), **copier_expect(copier)}),
-            path=Path(self.text(m["path"], "path") if self.record else self.path), nemesis=nemesis, copier=copier)
+                    else {**semantics.documented_expect(producer.semantic, consumer.mode), **copier_expect(copier),
+                          **sink_expect(sink)}),
+            path=Path(self.text(m["path"], "path") if self.record else self.path), nemesis=nemesis, copier=copier,
+            sink=sink, database=database)
+
+    def null(self, node) -> bool:
+        return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null"
+
+    def sink(self, node) -> SinkSpec:
+        m = self.mapping(node, "sink", ("offsets", "dedup", "process_time"))
+        offsets = self.word(m["offsets"], "sink.offsets", "a place for offsets", SINK_OFFSETS) \
+            if "offsets" in m else "database"
+        dedup = False
+        if "dedup" in m:
+            v = self.value(m["dedup"]) if isinstance(m["dedup"], yaml.ScalarNode) else None
+            if not isinstance(v, bool):
+                raise self.error(m["dedup"], "sink.dedup", f"{self.kind(m['dedup'])} is not true or false")
+            dedup = v
+        process_time = self.duration(m["process_time"], "sink.process_time", positive=False,
+                                     high=MAX_PROCESS_TIME, why=" per record") \
+            if "process_time" in m else DEFAULT_PROCESS_TIME
+        return SinkSpec(offsets, dedup, process_time)
 
     def copier(self, node) -> CopierSpec:
         m = self.mapping(node, "copier", tuple(DEFAULT_COPIER))
@@ -624,9 +673,18 @@ class _Parser:
                                           "<= 1, e.g. 0.1: one transaction in ten aborted)")
         return float(v)
 
-    def roles_present(self, faults, nemesis, copier, producer) -> None:
+    def roles_present(self, faults, nemesis, copier, producer, sink=None) -> None:
         """A fault may crash only a role the scenario runs; fence needs producers that share a transactional.id."""
+        runs = {"producer": producer.semantic != "outbox", "consumer": True, "copier": copier is not None,
+                "sink": sink is not None, "outbox": producer.semantic == "outbox",
+                "relay": producer.semantic == "outbox"}
         for f in (*faults, *(nemesis.faults if nemesis else ())):
+            if f.target in runs and not runs[f.target]:
+                raise ScenarioError(f"{_display(self.path)}: faults: {f.action} {f.target}: the scenario runs no "
+                                    f"{f.target} (runs: {', '.join(k for k, v in runs.items() if v)})")
+            if f.point and f.target not in POINT_ROLES:
+                raise ScenarioError(f"{_display(self.path)}: faults: crash {f.target} takes no point (crash points: "
+                                    f"{', '.join(POINT_ROLES)}, between their commit and what must follow it)")
             if f.target == "copier" and copier is None:
                 raise ScenarioError(f"{_display(self.path)}: faults: crash copier needs a copier: section "
                                     "(the scenario runs no copier)")
@@ -1006,6 +1064,8 @@ class _Parser:
         out = {}
         if "direction" in m:
             out["direction"] = self.word(m["direction"], f"{field}.direction", "a direction", DIRECTIONS)
+        if "point" in m:
+            out["point"] = self.word(m["point"], f"{field}.point", "a crash point", CRASH_POINTS)
         if action == "split":
             if ("groups" in m) == ("shape" in m):
                 raise self.error(m.get("shape", node), field, "give exactly one of groups or shape "
@@ -1132,7 +1192,7 @@ class _Parser:
                   else f"{coordinator}({key})" if coordinator else word)
         if kind not in entry.targets:
             raise self.error(node, field, f"{target} is not a target of {action} (allowed: {allowed})")
-        if kind in ("producer", "consumer", "copier"):
+        if kind in catalog.ROLE_TARGETS:
             return target
         if broker and int(n) > MAX_BROKER_ID:
             raise self.error(node, field, f"{target}: broker ids are 0..{MAX_BROKER_ID} (Kafka's node.id)")
@@ -1181,6 +1241,14 @@ def copier_expect(copier: CopierSpec | None) -> dict[str, int | None]:
         return {}
     exact = copier.on_abort == "seek" and copier.offsets == "transaction"
     return {"lost_effects": 0 if exact else None, "duplicate_effects": 0 if exact else None}
+
+
+def sink_expect(sink: SinkSpec | None) -> dict[str, int | None]:
+    """The inbox pattern promises one effect per record; offsets committed to Kafka after the database promise
+    none lost but duplicates on a crash, unless the sink dedups."""
+    if sink is None:
+        return {}
+    return {"lost_effects": 0, "duplicate_effects": 0 if sink.offsets == "database" or sink.dedup else None}
 
 
 def _stem(path: str) -> str:

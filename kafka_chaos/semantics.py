@@ -78,6 +78,13 @@ PRESETS: dict[str, Preset] = {
         "An idempotent producer with transactional.id: Kafka documents that a transaction's records "
         "become visible to read_committed consumers all together or not at all, and never if it aborted.",
         {"lost": 0, "log_duplicates": 0, "reordered": 0, "torn_transactions": 0}),
+    "outbox": Preset(
+        dict(_IDEMPOTENT),
+        "Transactional outbox: the application writes its rows and their outbox rows in one database "
+        "transaction, and a relay publishes unsent rows with an idempotent producer, then marks them sent; a relay "
+        "crash between the ack and the mark publishes rows again (duplicates in the topic), so only a sink that "
+        "dedups by outbox id applies each committed row exactly once.",
+        {"lost": 0, "log_duplicates": ANY, "reordered": ANY}),
 }
 
 MODES: dict[str, Mode] = {
@@ -110,21 +117,28 @@ MODES: dict[str, Mode] = {
         "after processing keeps it at-least-once.",
         {"lost": 0, "reprocessed": ANY, "aborted_reads": ANY},
         settings={"isolation_level": "read_uncommitted"}),
-    "transform": Mode(
-        False, "after",
-        "Consume-transform-produce with send_offsets_to_transaction: Kafka documents that each input "
-        "record's output is committed exactly once.",
-        {"lost": 0, "reprocessed": ANY, "aborted_reads": 0},
-        settings={"isolation_level": "read_committed"}, reserved=True),
-    "sink": Mode(
-        False, "after",
-        "A sink that stores offsets with its data in one database transaction: each record's effect "
-        "is applied exactly once.",
-        {"lost": 0, "reprocessed": ANY}, reserved=True),
 }
 
 GUARANTEES: dict[str, str] = {**{k: p.claim for k, p in PRESETS.items()},
                               **{k: m.claim for k, m in MODES.items()}}
+
+# What Kafka (and the pattern) documents for each copier variant (on_abort, offsets) and sink variant (offsets).
+COPIER_CLAIMS = {
+    ("seek", "transaction"): "offsets sent in the transaction (KIP-98, KIP-447 fencing) and a rewind after each "
+                             "abort: every input record has exactly one committed copy (lost_effects and "
+                             "duplicate_effects 0)",
+    ("no-seek", "transaction"): "no rewind after an abort: the consumer keeps its position (KAFKA-17582, by design), "
+                                "so the inputs of aborted transactions are never copied (lost effects expected)",
+    ("seek", "after-commit"): "offsets committed to Kafka after the transaction, outside it: a crash between the "
+                              "two copies the batch again (duplicate effects expected)",
+    ("no-seek", "after-commit"): "no rewind and offsets outside the transactions: both lost and duplicate effects",
+}
+SINK_CLAIMS = {
+    "database": "inbox pattern: each batch's effects and its next offsets in one database transaction, and the "
+                "consumer positioned at the stored offsets on every assignment: each record applied exactly once",
+    "kafka": "effects committed to the database, then offsets committed to Kafka: a crash between the two applies "
+             "the batch again (duplicate effects expected, unless the sink dedups)",
+}
 
 SEMANTICS = tuple(PRESETS)
 CONSUMER_MODES = tuple(MODES)
@@ -184,7 +198,7 @@ def _contradictions(semantic: str, s: dict):
     """Yield (key, detail) for each setting that breaks what `semantic` promises."""
     idem, acks = s.get("enable_idempotence"), s.get("acks")
     retries, in_flight = s.get("retries", 0), s.get("max_in_flight_requests_per_connection", 5)
-    if semantic in ("idempotent", "transactional"):
+    if semantic in ("idempotent", "transactional", "outbox"):   # outbox: the relay's producer
         if acks != "all":
             yield "acks", f"{acks} contradicts semantic {semantic} (idempotence needs acks=all)"
         if idem is False:

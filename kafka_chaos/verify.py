@@ -101,10 +101,13 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
         t0 = float(min(ts)) if ts else 0.0
     audit = rundir.read_object(run_dir / AUDIT, "audit record", required=False)
     effects = None
-    if isinstance(scenario.get("copier"), dict):   # the copier's output topic holds the effects
-        output = audit.get("output") if isinstance(audit.get("output"), dict) else {}
-        effects = {"stream": history.OUTPUT, "complete": audit.get("complete") is True and output.get("complete") is True,
-                   "store": "output topic"}
+    for section, stream, store in (("copier", history.OUTPUT, "output topic"), ("sink", history.EFFECTS, "sink's table")):
+        if isinstance(scenario.get(section), dict):   # where the effects are
+            part = audit.get("output" if section == "copier" else "effects")
+            done = audit.get("complete") is True and isinstance(part, dict) and part.get("complete") is True
+            effects = {"stream": stream, "complete": done, "store": store}
+    if effects and isinstance(producer, dict) and producer.get("semantic") == "outbox":
+        effects["promise"] = history.OUTBOX   # every row the application committed, found by the audit
     try:
         return verify(histories, timeline, expect, audited=audit.get("complete") is True, t0=float(t0),
                       max_evidence=max_evidence, warnings=read_warnings(run_dir), transactional=transactional,
@@ -127,12 +130,15 @@ def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[
     ev = everything[everything["stream"] == history.TOPIC]   # the other streams are effects: see below
     if not audited:
         ev = ev[ev["kind"] != history.LOG]   # a partial audit proves presence only; absence is unknown
-    r = _Reconciler(ev, audited, transactional)
+    logged = everything[(everything["stream"] != history.TOPIC) & (everything["kind"] == history.LOG)]
+    mine = (logged["pid"] != history.FOREIGN_PID) & (logged["pid"] != history.UNKNOWN_PID)
+    r = _Reconciler(ev, audited, transactional, other_pids=np.unique(logged["pid"][mine]))
     counts = {name: 0 for name in COUNT_NAMES}
     counts.update(r.counts)
     if effects is not None:
-        rows = everything[(everything["stream"] == effects["stream"]) & (everything["kind"] == history.LOG)]
-        counts.update(r.effects(rows, effects["complete"] and audited))
+        rows = logged[logged["stream"] == effects["stream"]]
+        promise = logged[logged["stream"] == effects["promise"]] if effects.get("promise") is not None else None
+        counts.update(r.effects(rows, effects["complete"] and audited, promise, effects["store"]))
     faults = _faults(timeline)
     anomalies = []
     for kind in EVIDENCE_TYPES:
@@ -171,7 +177,8 @@ def _incomplete(counts: dict[str, int], audited: bool) -> list[str]:
 class _Reconciler:
     """Computes `counts` and the per-record columns of `evidence` over one concatenated event array."""
 
-    def __init__(self, ev: np.ndarray, audited: bool, transactional: bool = False):
+    def __init__(self, ev: np.ndarray, audited: bool, transactional: bool = False,
+                 other_pids: np.ndarray = np.zeros(0, dtype=np.uint32)):
         self._groups = self._roster = np.zeros(0, dtype=np.int64)
         self.txn_evidence: list[dict] = []
         kind, t = ev["kind"], ev["t"]
@@ -181,7 +188,10 @@ class _Reconciler:
         unparsed = pid == history.UNKNOWN_PID
         known = ~foreign & ~unparsed & (seq >= 0) & (seq <= _SEQ_MASK)
         unparsed |= ~foreign & ~known
-        self.pids, code = _codes(np.where(known, pid, np.uint32(0)))
+        # pids of every stream share one code table: effects and outbox rows are keyed like the topic's records
+        ids = np.where(known, pid, np.uint32(0))
+        self.pids, code = _codes(np.r_[ids, other_pids.astype(ids.dtype)])
+        code = code[:len(ids)]
         key = np.where(known, (code << _SEQ_BITS) | (seq & _SEQ_MASK), -1)
         is_ = {k: kind == k for k in history.KIND_NAMES}
         placed = off >= 0
@@ -277,35 +287,39 @@ class _Reconciler:
             **txn_counts,
         }
 
-    def effects(self, rows: np.ndarray, judged: bool) -> dict[str, int]:
+    def _keys(self, rows: np.ndarray):
+        """(keys, mask of rows kept): the rows of this run's records, keyed as the topic's records are."""
+        pid, seq = rows["pid"], rows["seq"]
+        ours = (pid != history.FOREIGN_PID) & (pid != history.UNKNOWN_PID) & (seq >= 0) & (seq <= _SEQ_MASK)
+        code = np.minimum(np.searchsorted(self.pids, pid), max(len(self.pids) - 1, 0)) if len(self.pids) \
+            else np.zeros(len(pid), dtype=np.int64)
+        ours &= (self.pids[code] == pid) if len(self.pids) else False
+        return (code[ours].astype(np.int64) << _SEQ_BITS) | (seq[ours] & _SEQ_MASK), ours
+
+    def effects(self, rows: np.ndarray, judged: bool, promise: np.ndarray | None = None,
+                store: str = "output topic") -> dict[str, int]:
         """Effects downstream (LOG events of the effects stream: the output topic's read_committed audit, or the
         sink table's rows), one per copy or row: every promised record needs exactly one. Evidence is placed at
         the record's position in the topic (where it was acknowledged), with the effects' positions beside."""
         if not judged:
             return {"effects": 0, "lost_effects": 0, "duplicate_effects": 0}
-        pid, seq = rows["pid"], rows["seq"]
-        ours = (pid != history.FOREIGN_PID) & (pid != history.UNKNOWN_PID) & (seq >= 0) & (seq <= _SEQ_MASK)
-        pid, seq, part, off = pid[ours], seq[ours], rows["partition"][ours].astype(np.int64), rows["offset"][ours]
-        code = np.searchsorted(self.pids, pid) if len(self.pids) else np.zeros(len(pid), dtype=np.int64)
-        known = (code < len(self.pids)) & (self.pids[np.minimum(code, max(len(self.pids) - 1, 0))] == pid) \
-            if len(self.pids) else np.zeros(len(pid), dtype=bool)
-        key = (code[known].astype(np.int64) << _SEQ_BITS) | (seq[known] & _SEQ_MASK)
-        part, off = part[known], off[known]
+        key, ours = self._keys(rows)
+        part, off = rows["partition"][ours].astype(np.int64), rows["offset"][ours]
+        promised = self._promised if promise is None else _distinct(self._keys(promise)[0])
         o = np.lexsort((off, part, key))
         key, part, off = key[o], part[o], off[o]
         starts = np.flatnonzero(_changes(key))
         applied = key[starts]
         d = starts[np.diff(np.r_[starts, len(key)]) > 1]
         dk = key[d]
-        gone = ~_member(self._promised, applied)
-        lk = self._promised[gone]
+        lk = promised[~_member(promised, applied)]
         at = lambda k, cols: _lookup(self._promised, cols, k, default=-1).astype(np.int64)  # noqa: E731
-        self.evidence["lost_effect"] = [self._cols(lk, self._ack_part[gone], self._ack_off[gone],
+        self.evidence["lost_effect"] = [self._cols(lk, at(lk, self._ack_part), at(lk, self._ack_off),
                                                    self._send_time.of(lk))]
         self.evidence["duplicate_effect"] = [self._cols(dk, at(dk, self._ack_part), at(dk, self._ack_off),
                                                         self._send_time.of(dk), effect_offsets=off[d + 1],
-                                                        effect_partition=part[d + 1])]
-        return {"effects": len(applied), "lost_effects": int(gone.sum()), "duplicate_effects": len(key) - len(starts)}
+                                                        effect_partition=part[d + 1], store=store)]
+        return {"effects": len(applied), "lost_effects": len(lk), "duplicate_effects": len(key) - len(starts)}
 
     @staticmethod
     def _distinct_positions(key, part, off):

@@ -133,7 +133,7 @@ def test_round_trips_through_json(tmp_path):
     assert data["faults"][4] == {"action": "restart", "target": "random", "at": None, "every": 15.0,
                                  "count": 3, "jitter": 2.0, "duration": None, "line": 24, "direction": "both",
                                  "groups": None, "shape": None, "probability": None, "rate": None,
-                                 "latency": None, "latency_jitter": 0.0}
+                                 "latency": None, "latency_jitter": 0.0, "point": None}
     assert (data["nemesis"], data["cluster"]["hosts"], data["cluster"]["commands"]) == (None, {}, {})
     assert sc.from_dict(data) == s
 
@@ -399,7 +399,7 @@ TOPIC = [
 PRODUCER = [
     ("unknown semantic", doc(producer="{semantic: exactly-once}"), 4, "producer.semantic",
      "'exactly-once' is unknown (did you mean at-least-once? allowed: no-guarantee, at-most-once, at-least-once, "
-     "idempotent, transactional)"),
+     "idempotent, transactional, outbox)"),
     ("typo semantic", doc(producer="{semantic: idempotnt}"), 4, "producer.semantic", "did you mean idempotent?"),
     ("missing semantic", doc(producer="{rate: 5}"), 4, "producer.semantic", "required"),
     ("rate and count", doc(producer="{semantic: idempotent, rate: 5, count: 5}"), 4, "producer.count",
@@ -430,8 +430,7 @@ PRODUCER = [
 CONSUMER = [
     ("unknown mode", doc(consumer="{mode: exactly-once}"), 5, "consumer.mode",
      "(allowed: auto-commit, commit-before-process, commit-after-process, read-committed, read-uncommitted)"),
-    ("transform", doc(consumer="{mode: transform}"), 5, "consumer.mode", "transform is reserved"),
-    ("sink", doc(consumer="{mode: sink}"), 5, "consumer.mode", "sink is reserved"),
+    ("transform", doc(consumer="{mode: transform}"), 5, "consumer.mode", "'transform' is unknown"),
     ("missing mode", doc(consumer="{process_time: 1ms}"), 5, "consumer.mode", "required"),
     ("process_time", doc(consumer="{mode: auto-commit, process_time: fast}"), 5, "consumer.process_time",
      "'fast' is not a duration"),
@@ -480,7 +479,7 @@ FAULTS = [
     ("kill consumer", doc(faults=["{at: 1s, action: kill, target: consumer}"]), 8, "faults[0].target",
      "consumer is not a target of kill"),
     ("crash broker", doc(faults=["{at: 1s, action: crash, target: broker(1), duration: 1s}"]), 8, "faults[0].target",
-     "broker(1) is not a target of crash (allowed: producer, consumer, copier)"),
+     "broker(1) is not a target of crash (allowed: producer, consumer, copier, sink, outbox, relay)"),
     ("unpause random", doc(faults=["{at: 1s, action: unpause, target: random}"]), 8, "faults[0].target",
      "random is not a target of unpause (allowed: paused, broker(N), all)"),
     ("start paused", doc(faults=["{at: 1s, action: start, target: paused}"]), 8, "faults[0].target",

@@ -82,7 +82,7 @@ def outcome(verdict: Verdict) -> str:
 
 def documented_claims(scenario_doc: dict) -> list[str]:
     """What Kafka documents for the run's producer semantic and consumer mode (to compare with the counts)."""
-    from kafka_chaos.semantics import GUARANTEES
+    from kafka_chaos.semantics import COPIER_CLAIMS, GUARANTEES, SINK_CLAIMS
 
     sections = [scenario_doc.get("producer"), scenario_doc.get("consumer")]
     keys = [s.get(k) for s, k in zip(sections, ("semantic", "mode")) if isinstance(s, dict)]
@@ -91,20 +91,12 @@ def documented_claims(scenario_doc: dict) -> list[str]:
     if isinstance(copier, dict):
         variant = (copier.get("on_abort"), copier.get("offsets"))
         claims.append("copier: " + COPIER_CLAIMS.get(variant, COPIER_CLAIMS[("seek", "transaction")]))
+    sink = scenario_doc.get("sink")
+    if isinstance(sink, dict):
+        claims.append("sink: " + SINK_CLAIMS.get(sink.get("offsets"), SINK_CLAIMS["database"])
+                      + (" (this sink dedups by record id)" if sink.get("dedup") is True else ""))
     return claims
 
-
-# What Kafka documents for each copier variant (on_abort, offsets): the exact one, and the two broken ones.
-COPIER_CLAIMS = {
-    ("seek", "transaction"): "offsets sent in the transaction (KIP-98, KIP-447 fencing) and a rewind after each "
-                             "abort: every input record has exactly one committed copy (lost_effects and "
-                             "duplicate_effects 0)",
-    ("no-seek", "transaction"): "no rewind after an abort: the consumer keeps its position (KAFKA-17582, by design), "
-                                "so the inputs of aborted transactions are never copied (lost effects expected)",
-    ("seek", "after-commit"): "offsets committed by the consumer on its own timer, outside the transactions: a "
-                              "crash copies again what was copied since the last commit (duplicate effects expected)",
-    ("no-seek", "after-commit"): "no rewind and offsets outside the transactions: both lost and duplicate effects",
-}
 
 
 def fault_skew(entries: list[dict]) -> dict:
@@ -125,9 +117,10 @@ def evidence_line(a: dict) -> str:
     if a.get("offsets"):
         o = a["offsets"]
         where += f" offsets {o[0]}" + (f"-{o[1]}" if o[1] != o[0] else "")
-    if a.get("effect_offsets"):
-        e = a["effect_offsets"]
-        where += f" (again at p{a['effect_partition'][0]} offset {e[0]} of the output)"
+    if a.get("effect_offsets") and a.get("store") == "output topic":
+        where += f" (copied again, to output p{a['effect_partition'][0]} offset {a['effect_offsets'][0]})"
+    elif a.get("effect_offsets"):
+        where += f" (applied again to the {a.get('store', 'store')})"
     kind = a["type"] + (f" ({a['where']})" if a.get("where") else "") + (f" ({a['detail']})" if a.get("detail") else "")
     near = f"; near {a['near_fault']}" if a.get("near_fault") else ""
     return f"{kind}: producer {a['pid']} {seqs} ({a['records']} record{'' if a['records'] == 1 else 's'}){where} at +{a['t']:.1f}s{near}"

@@ -11,12 +11,14 @@ from kafka.errors import KafkaError
 
 from kafka_chaos.workload import DRAIN_FLAG
 
+RELAY_DRAIN = DRAIN_FLAG + "-relay"   # the outbox relay drains first, on its own flag
+
 
 class Drain:
     """The drain and hard deadlines of one worker; `counters` is the worker's own dict (updated in place)."""
 
-    def __init__(self, run_dir: Path, settings: dict, counters: dict):
-        self.flag = Path(run_dir) / DRAIN_FLAG
+    def __init__(self, run_dir: Path, settings: dict, counters: dict, flag: str = DRAIN_FLAG):
+        self.flag = Path(run_dir) / flag
         self.idle = settings["idle"]
         self.hard_deadline = settings["hard_deadline"]
         self.counters = counters

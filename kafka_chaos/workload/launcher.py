@@ -10,7 +10,10 @@ import time
 from pathlib import Path
 
 from kafka_chaos.errors import ClusterError
-from kafka_chaos.workload import SETTINGS
+from kafka_chaos.history import ROLES
+from kafka_chaos.workload import CRASH_POINT, SETTINGS
+
+POINT_WAIT = 10.0   # seconds a worker gets to reach its crash point
 
 
 class Workers:
@@ -19,12 +22,12 @@ class Workers:
     def __init__(self, run_dir: Path, settings: dict):
         self.run_dir = run_dir
         self.settings = settings
-        self.procs: dict[str, list[subprocess.Popen]] = {"producer": [], "consumer": [], "copier": []}
+        self.procs: dict[str, list[subprocess.Popen]] = {role: [] for role in ROLES}
         (run_dir / "logs").mkdir(exist_ok=True)
 
     def start(self, role: str, count: int | None = None) -> str:
         instance = len(self.procs[role])
-        if role == "producer":
+        if role in ("producer", "outbox"):   # the writers: how many records this instance writes
             self.settings["counts"][str(instance)] = count
         tmp = self.run_dir / f".{SETTINGS}.tmp"   # private (raw client settings) and replaced atomically,
         tmp.write_text(json.dumps(self.settings))  # so a starting worker never reads half a file
@@ -43,13 +46,24 @@ class Workers:
         proc = self.current(role)
         return proc is not None and proc.poll() is None
 
-    def crash(self, role: str) -> str:
+    def crash(self, role: str, point: str | None = None) -> str:
+        """SIGKILL the role's current worker; with a crash `point`, let it kill itself at that point (a flag
+        file it looks for there), or SIGKILL it after POINT_WAIT seconds if it never gets there."""
         proc = self.current(role)
         if proc is None or proc.poll() is not None:
             raise ClusterError(f"no running {role} to crash")
+        name = f"{role}-{len(self.procs[role]) - 1} (pid {proc.pid})"
+        if point:
+            flag = self.run_dir / CRASH_POINT.format(role=role)
+            flag.write_text(point)
+            try:
+                proc.wait(timeout=POINT_WAIT)
+                return f"{name} killed itself with SIGKILL {point}"
+            except subprocess.TimeoutExpired:
+                flag.unlink(missing_ok=True)
         proc.kill()
         proc.wait()
-        return f"{role}-{len(self.procs[role]) - 1} (pid {proc.pid}) killed with SIGKILL"
+        return f"{name} killed with SIGKILL" + (f" ({point} not reached within {POINT_WAIT:.0f} s)" if point else "")
 
     def check(self, role: str, expected_dead: bool = False) -> None:
         """A worker that exited with an error (not killed by kchaos) makes the run an infrastructure failure."""

@@ -28,7 +28,8 @@ class Outbox(Worker):
 
     def run(self) -> None:
         s, o = self.settings, self.settings["outbox"]
-        pid, total, rate = o.get("pid_base", 0) + self.instance, o["count"], o.get("rate", 0)
+        total = s.get("counts", {}).get(str(self.instance), o["count"])   # a restarted one writes what is left
+        pid, rate = o.get("pid_base", 0) + self.instance, o.get("rate", 0)
         batch, size, deadline = o.get("batch", BATCH), o.get("payload_size", 0), s["deadline"]
         self.history.stream = OUTBOX
         db = store.Reconnecting(o["dsn"], o["prefix"])

@@ -8,8 +8,9 @@ commit later), records SEND, sends each as history.encode_value(run_id, pid, seq
 (flush), then marks the acknowledged rows sent in one transaction. ACK and ERROR events as the producer's
 (stream TOPIC). A row whose send failed stays unsent and is sent again next turn; a crash between the ack and
 the mark publishes the rows again: duplicates by (pid, seq) in the topic, the pattern's known cost.
-The relay stops once the runner wrote RUN_DIR/drain (after every outbox application instance exited), the
-write deadline passed and no unsent row is left; or at the drain or hard deadline.
+The relay stops once the runner wrote RUN_DIR/drain-relay (after every outbox application instance exited), the
+write deadline passed and no unsent row is left; or at the drain or hard deadline. (Its own flag: the readers
+drain only after it.)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from kafka_chaos import history, store
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
 from kafka_chaos.history import ACK, ERROR, SEND
 from kafka_chaos.workload import Worker
-from kafka_chaos.workload.drain import Drain
+from kafka_chaos.workload.drain import RELAY_DRAIN, Drain
 from kafka_chaos.workload.producer import error_code
 
 BATCH = 200          # rows published per turn at most
@@ -44,7 +45,7 @@ class Relay(Worker):
         timeout_ms = config.pop("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS)
         self.db = store.Reconnecting(o["dsn"], o["prefix"])
         self.counters = {"sent": 0, "acked": 0, "errors": 0, "marked": 0, "db_errors": 0}
-        drain = Drain(self.run_dir, s, self.counters)
+        drain = Drain(self.run_dir, s, self.counters, flag=RELAY_DRAIN)
         client = bootstrapped(s["bootstrap"], functools.partial(KafkaProducer, **config), timeout_ms)
         try:
             while not self.stopping and not drain.out_of_time():
@@ -61,6 +62,7 @@ class Relay(Worker):
                     continue
                 acked = self._publish(client, rows)
                 if acked:
+                    self.crash_point()   # published and acknowledged, not yet marked sent
                     try:
                         store.outbox_mark_sent(self.db.get(), acked)
                         self.counters["marked"] += len(acked)
