@@ -1248,3 +1248,85 @@ def test_a_tampered_scenario_json_cannot_give_transaction_fields_to_another_sema
     data["producer"]["txn_size"] = 5
     with pytest.raises(ScenarioError, match="^x/scenario.json: producer.txn_size: only with semantic: transactional"):
         sc.from_dict(data, "x/scenario.json")
+
+
+# ---- roles: copier, sink, outbox, crash points, fence ----
+
+@pytest.mark.parametrize("extra", [
+    "copier: {}",
+    "copier: {txn_size: 10, abort_ratio: 0.5, transaction_timeout: 5s, on_abort: no-seek, offsets: after-commit}",
+    "sink: {}",
+    "sink: {offsets: kafka, dedup: true, process_time: 0}",
+    "database: postgresql\nsink: {offsets: database}",
+])
+def test_role_sections_round_trip_through_scenario_json(where, extra):
+    s = loads(doc(extra=extra), str(where / "s.yaml"))
+    assert sc.from_dict(json.loads(json.dumps(s.to_dict())), "x/scenario.json") == s
+
+
+def test_role_defaults_and_what_each_variant_is_expected_to_show(where):
+    s = loads(doc(extra="copier: {}"), str(where / "s.yaml"))
+    assert s.copier == sc.CopierSpec(100, 0.1, 10.0, "seek", "transaction") and s.sink is None
+    assert (s.expect["lost_effects"], s.expect["duplicate_effects"]) == (0, 0)
+    s = loads(doc(extra="copier: {on_abort: no-seek}"), str(where / "s.yaml"))
+    assert (s.expect["lost_effects"], s.expect["duplicate_effects"]) == (None, None)
+    s = loads(doc(extra="sink: {offsets: kafka}"), str(where / "s.yaml"))
+    assert s.sink == sc.SinkSpec("kafka", False, sc.DEFAULT_PROCESS_TIME) and s.database is None
+    assert (s.expect["lost_effects"], s.expect["duplicate_effects"]) == (0, None)
+    s = loads(doc(extra="sink: {offsets: kafka, dedup: true}"), str(where / "s.yaml"))
+    assert s.expect["duplicate_effects"] == 0
+
+
+OUTBOX = "{semantic: outbox, rate: 100}"
+ROLE_ERRORS = [
+    ("copier unknown key", doc(extra="copier: {txn: 5}"), 6, "copier.txn", "unknown key"),
+    ("copier on_abort", doc(extra="copier: {on_abort: rewind}"), 6, "copier.on_abort",
+     "'rewind' is not allowed (allowed: seek, no-seek)"),
+    ("copier offsets", doc(extra="copier: {offsets: later}"), 6, "copier.offsets",
+     "(allowed: transaction, after-commit)"),
+    ("copier abort_ratio", doc(extra="copier: {abort_ratio: 2}"), 6, "copier.abort_ratio", "is not a fraction"),
+    ("sink offsets", doc(extra="sink: {offsets: file}"), 6, "sink.offsets", "allowed: database, kafka"),
+    ("sink dedup", doc(extra="sink: {dedup: maybe}"), 6, "sink.dedup", "is not true or false"),
+    ("copier and sink", doc(extra="copier: {}\nsink: {}"), 7, "sink", "not with a copier"),
+    ("database alone", doc(extra="database: sqlite"), 6, "database", "only with a sink or producer.semantic: outbox"),
+    ("database unknown", doc(extra="database: mysql\nsink: {}"), 6, "database", "allowed: sqlite, postgresql"),
+    ("outbox without sink", doc(producer=OUTBOX), 4, "producer.semantic", "outbox needs a sink downstream"),
+]
+
+
+@pytest.mark.parametrize("text, line, field, fragment", [pytest.param(*c[1:], id=c[0]) for c in ROLE_ERRORS])
+def test_role_errors(where, text, line, field, fragment):
+    message = error(where, text)
+    assert message.startswith(f"{line}: {field}: ") and fragment in message, message
+
+
+def test_faults_may_hit_only_roles_the_scenario_runs(where):
+    crash = "{at: 1s, action: crash, target: %s, duration: 1s}"
+    for target, extra in (("copier", "seed: 0"), ("sink", "seed: 0"), ("relay", "sink: {dedup: true}")):
+        with pytest.raises(ScenarioError, match=f"crash {target}: the scenario runs no {target}"):
+            loads(doc(extra=extra, faults=[crash % target]), str(where / "s.yaml"))
+    s = loads(doc(producer=OUTBOX, extra="sink: {dedup: true}", faults=[crash % "relay", crash % "outbox"]),
+              str(where / "s.yaml"))
+    assert [f.target for f in s.faults] == ["relay", "outbox"]
+    with pytest.raises(ScenarioError, match="crash producer: the scenario runs no producer"):
+        loads(doc(producer=OUTBOX, extra="sink: {dedup: true}", faults=[crash % "producer"]), str(where / "s.yaml"))
+
+
+def test_a_crash_point_only_for_workers_that_have_one(where):
+    point = "{at: 1s, action: crash, target: %s, point: after-commit, duration: 1s}"
+    s = loads(doc(extra="sink: {}", faults=[point % "sink"]), str(where / "s.yaml"))
+    assert s.faults[0].point == "after-commit"
+    with pytest.raises(ScenarioError, match="crash consumer takes no point"):
+        loads(doc(faults=[point % "consumer"]), str(where / "s.yaml"))
+    message = error(where, doc(extra="sink: {}", faults=["{at: 1s, action: crash, target: sink, point: soon, duration: 1s}"]))
+    assert "faults[0].point: 'soon' is not a crash point" in message, message
+
+
+def test_fence_needs_producers_sharing_a_transactional_id(where):
+    fence = ["{at: 5s, action: fence, target: producer}"]
+    with pytest.raises(ScenarioError, match="fence needs producer.semantic: transactional with a producer.transactional_id"):
+        loads(doc(producer="{semantic: transactional}", consumer="{mode: read-committed}", faults=fence),
+              str(where / "s.yaml"))
+    s = loads(doc(producer="{semantic: transactional, transactional_id: app}", consumer="{mode: read-committed}",
+                  faults=fence), str(where / "s.yaml"))
+    assert s.faults[0].action == "fence"

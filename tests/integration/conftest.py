@@ -4,11 +4,17 @@ Without a Docker engine or Kafka image the tests skip and say why; CI sets KCHAO
 they fail instead.
 """
 
+import json
 import os
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from kafka_chaos import scenario
 from kafka_chaos.cluster import ComposeCluster, metadata
 from kafka_chaos.errors import KchaosError
 
@@ -45,3 +51,73 @@ def healthy(cluster):
     for b in cluster.broker_ids:
         cluster.start(b)
     metadata.wait_ready(cluster, timeout=120)
+
+
+# Shipped scenarios whose faults hit only their own clients (crashes, fencing, crash points), each with its own
+# topics, groups and tables: they run side by side on the shared cluster, as `kchaos run` processes, once per
+# session; tests in several modules assert on their reports. Scenarios that fault brokers run alone.
+SIDE_BY_SIDE = ("commit-after-process-consumer-crash", "commit-before-process-consumer-crash",
+                "idempotent-producer-crash", "transactional-read-uncommitted", "transactional-producer-crash",
+                "transactional-fence-producer", "transform-no-seek", "transform-offsets-after-commit",
+                "sink-sqlite-crash", "sink-offsets-kafka", "outbox-relay-crash", "sink-postgresql-crash")
+RUN_LIMIT = 480   # seconds all side-by-side runs may take together (each takes 30-90 s alone)
+
+
+def live(path: Path, cluster, out_dir: Path) -> Path:
+    """A copy of a shipped scenario pointed at the running cluster's containers (kchaos neither starts nor
+    removes them), so several runs share it."""
+    names = ", ".join(f"{b}: {cluster.container_name(b)}" for b in cluster.broker_ids)
+    text = re.sub(r"^cluster: .*$", f"cluster: {{bootstrap: \"{cluster.bootstrap}\", containers: {{{names}}}}}",
+                  path.read_text(), count=1, flags=re.M)
+    copy = out_dir / path.name
+    copy.write_text(text)
+    return copy
+
+
+@pytest.fixture(scope="session")
+def side_by_side(cluster, tmp_path_factory):
+    """{scenario name: (exit code, JSON report or None, output)} of the SIDE_BY_SIDE scenarios."""
+    for b in cluster.broker_ids:
+        cluster.start(b)
+    metadata.wait_ready(cluster, timeout=120)
+    work = tmp_path_factory.mktemp("side-by-side")
+    names = [n for n in SIDE_BY_SIDE if n != "sink-postgresql-crash" or os.environ.get(scenario.PG_DSN_ENV)]
+    procs = {}
+    for name in names:
+        path = live(ROOT / "scenarios" / f"{name}.yaml", cluster, work)
+        with open(work / f"{name}.log", "w") as log:
+            procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "kafka_chaos", "run", str(path), "--json", str(work / f"{name}.json"),
+                 "--runs", str(work / "runs")], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        time.sleep(0.5)   # the starts are staggered; the runs overlap for nearly all of their length
+    deadline = time.time() + RUN_LIMIT
+    out = {}
+    for name, proc in procs.items():
+        try:
+            code = proc.wait(timeout=max(1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            proc.terminate()   # kchaos heals and writes what it has
+            code = proc.wait(timeout=90)
+        report = work / f"{name}.json"
+        output = (work / f"{name}.log").read_text(errors="replace")
+        out[name] = (code, json.loads(report.read_text()) if report.exists() else None, output)
+    return out
+
+
+def result(side_by_side, name):
+    """(exit code, counts, report) of a side-by-side scenario that ran to a complete verdict, every fault
+    applied and healed."""
+    if name not in side_by_side:
+        if os.environ.get("KCHAOS_REQUIRE_CLUSTER"):
+            pytest.fail(f"{name} did not run: ${scenario.PG_DSN_ENV} is not set (scripts/install-postgres.sh)")
+        pytest.skip(f"no PostgreSQL here: ${scenario.PG_DSN_ENV} is not set (scripts/install-postgres.sh prints it)")
+    code, report, output = side_by_side[name]
+    assert report is not None, f"{name}: no report (exit {code})\n{output[-3000:]}"
+    assert report["complete"], (name, report["incomplete"], output[-2000:])
+    assert not [f for f in report["faults"] if f.get("event") == "apply" and not f.get("ok")], report["faults"]
+    assert "NOT healed" not in output, output[-2000:]
+    return code, report["counts"], report
+
+
+def applied(faults, action):
+    return [e for e in faults if e.get("event") == "apply" and e.get("action") == action and e.get("ok")]

@@ -19,7 +19,8 @@ from kafka_chaos.faults import LEDGER, TIMELINE, Ledger
 from kafka_chaos.history import read_timeline
 from kafka_chaos.workload import read_status
 
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import ROOT, result
+from .conftest import applied as reported
 
 
 def run_shipped(name, tmp_path, monkeypatch):
@@ -55,34 +56,31 @@ def test_acks0_to_a_paused_leader_is_never_acked_lost(healthy, tmp_path, monkeyp
     assert verdict.passed
 
 
-def test_commit_after_process_consumer_crash_reprocesses_but_loses_nothing(healthy, tmp_path, monkeypatch):
-    verdict, timeline = run_shipped("commit-after-process-consumer-crash", tmp_path, monkeypatch)
-    assert len(applied(timeline, "crash")) == 2
-    c = verdict.counts
+def test_commit_after_process_consumer_crash_reprocesses_but_loses_nothing(side_by_side):
+    code, c, report = result(side_by_side, "commit-after-process-consumer-crash")
+    assert len(reported(report["faults"], "crash")) == 2
     assert c["lost"] == 0
     assert c["reprocessed"] > 0, "a crash mid-batch must re-deliver the uncommitted records"
-    assert verdict.passed
+    assert code == 0 and report["passed"]
 
 
-def test_commit_before_process_consumer_crash_loses_records_that_stay_in_the_log(healthy, tmp_path, monkeypatch):
-    verdict, _ = run_shipped("commit-before-process-consumer-crash", tmp_path, monkeypatch)
-    c = verdict.counts
+def test_commit_before_process_consumer_crash_loses_records_that_stay_in_the_log(side_by_side):
+    code, c, report = result(side_by_side, "commit-before-process-consumer-crash")
     assert c["lost"] > 0, "the verifier must find the committed-but-unprocessed records"
     assert c["lost_in_log"] == c["lost"] and c["lost_from_log"] == 0
     assert c["reprocessed"] == 0
-    lost = [a for a in verdict.anomalies if a["type"] == "lost"]
+    lost = [a for a in report["anomalies"] if a["type"] == "lost"]
     assert lost and all(a["where"] == "in_log" and a["near_fault"].startswith("crash") for a in lost)
-    assert verdict.passed
+    assert code == 0 and report["passed"]
 
 
-def test_producer_crash_loses_nothing_acknowledged(healthy, tmp_path, monkeypatch):
-    verdict, timeline = run_shipped("idempotent-producer-crash", tmp_path, monkeypatch)
-    assert len(applied(timeline, "crash")) == 2
-    restarts = [e["resolved"] for e in timeline if e["action"] == "restart-worker"]
+def test_producer_crash_loses_nothing_acknowledged(side_by_side):
+    code, c, report = result(side_by_side, "idempotent-producer-crash")
+    assert len(reported(report["faults"], "crash")) == 2
+    restarts = [e["resolved"] for e in report["faults"] if e["action"] == "restart-worker"]
     assert any("producer-1" in r for r in restarts) and any("producer-2" in r for r in restarts)
-    c = verdict.counts
     assert c["acked"] > 1000 and c["lost"] == 0 and c["phantoms"] == 0
-    assert verdict.passed
+    assert code == 0 and report["passed"]
 
 
 def test_acks1_leader_cut_off_from_its_followers_loses_acknowledged_records(healthy, tmp_path, monkeypatch):

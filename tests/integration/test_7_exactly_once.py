@@ -1,0 +1,201 @@
+"""The exactly-once family on the real cluster: transactions, read_committed and read_uncommitted, a fenced
+producer, a dangling transaction, the copier (consume-transform-produce), the inbox sink on SQLite and on
+PostgreSQL, the outbox relay. Each correct configuration shows no anomaly of its class, each broken one
+shows it, every time (the broken variants' crashes land at a crash point, not at a random moment).
+
+The scenarios that hit only their own clients (crashes, fencing) run side by side on the shared cluster
+(conftest's `side_by_side`); the ones that fault brokers run alone.
+"""
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kafka_chaos import history, runner, scenario
+from kafka_chaos.cluster import metadata
+from kafka_chaos.errors import ClusterError
+from kafka_chaos.faults import Ledger
+from kafka_chaos.history import read_timeline
+from kafka_chaos.workload import consumer
+
+from .conftest import ROOT, result
+def evidence(report, kind):
+    return [a for a in report["anomalies"] if a["type"] == kind]
+
+
+def test_read_uncommitted_reads_aborted_records_and_loses_nothing(side_by_side):
+    code, c, _ = result(side_by_side, "transactional-read-uncommitted")
+    assert code == 0 and c["aborted"] > 0 and c["aborted_reads"] > 0, c
+    assert c["lost"] == 0 and c["torn_transactions"] == 0 and c["acked"] > 1000, c
+
+
+def test_a_producer_killed_mid_transaction_leaves_it_dangling_then_aborted_whole(side_by_side):
+    code, c, report = result(side_by_side, "transactional-producer-crash")
+    assert code == 0, c
+    assert c["dangling_transactions"] >= 1 and c["torn_transactions"] == 0 and c["aborted_reads"] == 0, c
+    assert c["lost"] == 0 and c["acked"] > 1000, c
+    [d, *_] = evidence(report, "dangling_transaction")
+    assert "read_committed readers blocked" in d["detail"], d
+
+
+def test_a_fenced_producer_stops_and_only_committed_transactions_are_visible(side_by_side):
+    code, c, report = result(side_by_side, "transactional-fence-producer")
+    assert code == 0, c
+    fenced = [f for f in report["faults"] if f.get("action") == "fence" and f.get("event") == "apply"]
+    assert fenced and "started producer-1" in fenced[0]["resolved"], report["faults"]
+    assert c["lost"] == 0 and c["torn_transactions"] == 0 and c["aborted_reads"] == 0 and c["acked"] > 1000, c
+    run_dir = Path(report["run_dir"])
+    log = (run_dir / "logs" / "producer-0.log").read_text()
+    assert "ProducerFenced" in log, log   # the first producer learnt it was fenced, and stopped
+    first = history.read_file(run_dir / "history" / "producer-0.bin")
+    second = history.read_file(run_dir / "history" / "producer-1.bin")
+    assert (first["kind"] == history.TXN).any() and (second["t"].max() > first["t"].max()), \
+        "the second producer carries on after the first is fenced"
+
+
+def test_copier_without_a_rewind_after_abort_loses_the_aborted_inputs(side_by_side):
+    code, c, report = result(side_by_side, "transform-no-seek")
+    assert code == 0 and c["lost_effects"] > 0 and c["duplicate_effects"] == 0, c
+    assert c["effects"] + c["lost_effects"] == c["acked"], c   # every lost one is an input of an aborted copy
+    assert evidence(report, "lost_effect")
+
+
+def test_copier_committing_offsets_after_the_transaction_copies_twice(side_by_side):
+    code, c, report = result(side_by_side, "transform-offsets-after-commit")
+    assert code == 0 and c["duplicate_effects"] > 0 and c["lost_effects"] == 0, c
+    assert evidence(report, "duplicate_effect")[0]["near_fault"].startswith("crash copier"), report["anomalies"][:2]
+
+
+def test_inbox_sink_on_sqlite_applies_each_record_once_across_crashes(side_by_side):
+    code, c, _ = result(side_by_side, "sink-sqlite-crash")
+    assert code == 0, c
+    assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+
+
+def test_sink_committing_offsets_to_kafka_after_the_database_applies_twice(side_by_side):
+    code, c, _ = result(side_by_side, "sink-offsets-kafka")
+    assert code == 0 and c["duplicate_effects"] > 0 and c["lost_effects"] == 0, c
+
+
+def test_inbox_sink_on_postgresql_applies_each_record_once_across_crashes(side_by_side):
+    code, c, _ = result(side_by_side, "sink-postgresql-crash")
+    assert code == 0, c
+    assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+
+
+def test_outbox_relay_crash_duplicates_in_the_topic_but_not_in_the_effects(side_by_side):
+    code, c, _ = result(side_by_side, "outbox-relay-crash")
+    assert code == 0, c
+    assert c["log_duplicates"] > 0, c   # republished after the crash between the ack and the mark
+    assert c["effects"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+
+
+# ---- the scenarios that fault brokers run alone ----
+
+def run_shipped(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = runner.run(scenario.load(ROOT / "scenarios" / f"{name}.yaml"), runs_dir=tmp_path, keep_cluster=True)
+    assert Ledger(result.run_dir).entries() == [], "every fault must be healed"
+    return result
+
+
+def transactions(run_dir):
+    """({outcome: set of (producer id, seq)}, {outcome: number of transactions}, processed (producer id, seq)),
+    from the raw history, independently of the verifier."""
+    events = history.read_dir(run_dir / "history")
+    producer = events["producer"]
+    records = {o: set() for o in history.TXN_OUTCOMES}
+    count = dict.fromkeys(history.TXN_OUTCOMES, 0)
+    for e in producer[producer["kind"] == history.TXN]:
+        outcome = int(e["flags"])
+        count[outcome] += 1
+        records[outcome].update((int(e["pid"]), s) for s in range(int(e["seq"]), int(e["offset"]) + 1))
+    consumer_ev = events["consumer"]
+    processed = {(int(e["pid"]), int(e["seq"])) for e in consumer_ev[consumer_ev["kind"] == history.PROCESS]}
+    return records, count, processed
+
+
+def applied(timeline, action):
+    return [e for e in timeline if e["event"] == "apply" and e["action"] == action and e["ok"]]
+
+
+def test_read_committed_never_processes_an_aborted_transaction_and_processes_every_committed_one(
+        healthy, tmp_path, monkeypatch):
+    result = run_shipped("transactional-read-committed-broker-kill", tmp_path, monkeypatch)
+    timeline = read_timeline(result.run_dir)
+    assert applied(timeline, "kill") and applied(timeline, "pause"), timeline
+    records, count, processed = transactions(result.run_dir)
+    assert count[history.TXN_COMMITTED] > 5, count
+    assert count[history.TXN_ABORTED] > 0, count
+    assert not processed & records[history.TXN_ABORTED], "a read_committed consumer processed an aborted record"
+    missing = records[history.TXN_COMMITTED] - processed
+    assert not missing, f"{len(missing)} records of committed transactions never processed: {sorted(missing)[:5]}"
+    c = result.verdict.counts
+    assert result.verdict.passed and c["aborted_reads"] == 0 and c["torn_transactions"] == 0, c
+
+
+def test_copier_survives_crashes_and_a_broker_restart_with_exactly_one_copy_each(healthy, tmp_path, monkeypatch):
+    result = run_shipped("transform-copier-crash", tmp_path, monkeypatch)
+    timeline = read_timeline(result.run_dir)
+    assert applied(timeline, "restart") and len(applied(timeline, "crash")) == 2, timeline
+    c = result.verdict.counts
+    assert result.verdict.passed and result.verdict.complete, (c, result.verdict.incomplete)
+    assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+    copier = history.read_dir(result.run_dir / "history")["copier"]
+    outcomes = copier["flags"][copier["kind"] == history.TXN]
+    assert (outcomes == history.TXN_ABORTED).any(), "the copier's own aborts must run in every run"
+
+
+DANGLING = """
+import sys, time
+from kafka import KafkaProducer
+from kafka_chaos.history import encode_value
+bootstrap, topic, run_id = sys.argv[1:4]
+p = KafkaProducer(bootstrap_servers=bootstrap, transactional_id=topic, enable_idempotence=True, acks="all",
+                  transaction_timeout_ms=3000)
+p.init_transactions()
+for first, commit in ((0, True), (10, False)):
+    p.begin_transaction()
+    for seq in range(first, first + 10):
+        p.send(topic, encode_value(run_id, 0, seq, 0, 20), partition=0)
+    if commit:
+        p.commit_transaction()
+p.flush()
+print("open", flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_audit_waits_for_a_transaction_a_killed_producer_left_open(healthy, tmp_path):
+    """Seqs 0-9 committed, 10-19 in a transaction left open by a SIGKILLed producer: the audit refuses to
+    read past the last stable offset while the transaction is open, then waits for the coordinator to abort
+    it (transaction_timeout 3 s) and reads only the committed records."""
+    topic, run_id = f"dangling-{int(time.time())}", history.new_run_id()
+    with metadata.admin(healthy.bootstrap) as client:
+        metadata.create_topic(client, topic, 1, 3, {})
+        metadata.wait_topic_ready(client, topic)
+    proc = subprocess.Popen([sys.executable, "-c", DANGLING, healthy.bootstrap, topic, run_id], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "open", proc.stdout.read()
+    finally:
+        proc.kill()
+        proc.wait()
+    writer = history.HistoryWriter(tmp_path / "audit-0.bin")
+    try:
+        with pytest.raises(ClusterError, match=r"open transaction still holds back the log \(partition 0: last "
+                                               r"stable offset (\d+), high watermark (\d+)\)") as refused:
+            consumer.read_log(healthy.bootstrap, topic, writer, 0.5, run_id)
+        lso, hw = map(int, re.search(r"offset (\d+), high watermark (\d+)", str(refused.value)).groups())
+        assert lso < hw, refused.value
+        audit = consumer.read_log(healthy.bootstrap, topic, writer, 120, run_id)
+    finally:
+        writer.close()
+    assert audit["lso_wait_s"] > 0 and audit["records"] == 10, audit
+    assert audit["ends"]["0"] > hw, audit   # past the abort marker
+    log = history.read_file(tmp_path / "audit-0.bin")
+    assert sorted(log["seq"].tolist()) == list(range(10))
