@@ -62,7 +62,7 @@ TABLE: tuple[Action, ...] = (
     Action("crash", "client", ROLE_TARGETS,
            "SIGKILL the client worker (with point: after-commit, it kills itself right after its next commit); "
            "a fresh one starts after `duration`", fields=("point",), heal="restart-worker"),
-    Action("fence", "client", ("producer",), "start a second producer with the same transactional.id: its "
+    Action("fence-producer", "client", ("producer",), "start a second producer with the same transactional.id: its "
            "init_transactions fences the running one (ProducerFencedError; it stops) and it carries on",
            nemesis=False),
     Action("isolate", "network", PICK, "iptables: cut the broker from every other broker (clients still reach it)",

@@ -162,8 +162,9 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         total = s.producer.count if s.producer.count else int((s.producer.rate or 0) * s.duration) + 1
         for role in readers(s):
             workers.start(role)
+        for role in readers(s):   # each its own CONSUMER_READY seconds
             with console.status(f"waiting for the {role} to join its group …"):
-                joined = _wait_joined(workers, run_dir, ready_by, role)
+                joined = _wait_joined(workers, run_dir, time.time() + CONSUMER_READY, role)
             if not joined:
                 _warn(console, run_dir, f"the {role} had no partitions after {CONSUMER_READY:.0f} s (group "
                                         "coordinator not ready?); the workload starts anyway")
@@ -325,7 +326,7 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
         entry["t_applied"] = time.time()
         engine.record(entry)
         return entry
-    if p.action in ("restart-worker", "fence"):   # fence: a new producer with the same transactional.id
+    if p.action in ("restart-worker", "fence-producer"):   # fence: a new producer with the same transactional.id
         role = p.spec.target
         remaining = None
         if role in ("producer", "outbox"):
@@ -343,7 +344,7 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
 
 def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id) -> None:
     """Heal, let the producer flush, drain the consumer (and copier), then audit the log (and the output)."""
-    effects_done = False
+    effects_done, relay_done = False, True
     start = time.monotonic()
     with console.status("healing faults and waiting for a healthy cluster …"):
         engine.heal_all()
@@ -361,6 +362,11 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
         _flag(run_dir, RELAY_DRAIN, time.time() + s.drain_timeout)
         with console.status("the relay publishes the rest of the outbox …"):
             _stop_writer(console, workers, "relay", s.drain_timeout + 15)
+        relays = [v for k, v in read_status(run_dir).items() if k.startswith("relay-")]
+        relay_done = not any(v.get("drain_timed_out") or v.get("hard_deadline") for v in relays)
+        if not relay_done:
+            _warn(console, run_dir, f"the relay did not publish the whole outbox within drain_timeout "
+                                    f"({s.drain_timeout:.0f} s): the effects are not judged; raise drain_timeout")
     for role in readers(s):
         workers.check(role)
         if not workers.alive(role):
@@ -378,7 +384,11 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
         workers.check(role)
         console.print(f"{role} drained in {time.monotonic() - start:.1f} s", highlight=False)
         stopped = {k: v for k, v in read_status(run_dir).items() if k.startswith(role + "-")}
-        if any(v.get("drain_timed_out") or v.get("hard_deadline") for v in stopped.values()) or not drained:
+        last = stopped[max(stopped, key=lambda k: int(k.rsplit("-", 1)[1]))] if stopped else {}   # the newest
+        if role in ("copier", "sink") and drained and not last.get("caught_up"):
+            _warn(console, run_dir, f"the {role} stopped before it caught up (see logs/{role}-*.log): "
+                                    "its effects are not judged")
+        elif any(v.get("drain_timed_out") or v.get("hard_deadline") for v in stopped.values()) or not drained:
             _warn(console, run_dir, f"the {role} did not catch up within drain_timeout ({s.drain_timeout:.0f} s): "
                                     + ("records it never reached are counted as unread, not lost; raise drain_timeout"
                                        if role == "consumer" else "the output topic is not judged; raise drain_timeout"))
@@ -398,11 +408,16 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
                 audit["effects"] = {"rows": store.audit_effects(db["dsn"], db["prefix"], writer),
                                     "complete": effects_done}
             if "relay" in writers(s):
-                audit["outbox"] = {"rows": store.audit_outbox(db["dsn"], db["prefix"], writer), "complete": True}
-            if db and store.is_postgresql(db["dsn"]):   # the history holds it all now
-                store.drop_tables(db["dsn"], db["prefix"])
+                audit["outbox"] = {"rows": store.audit_outbox(db["dsn"], db["prefix"], writer),
+                                   "complete": relay_done}
         finally:
             writer.close()
+            db = database(s, run_dir, run_id) if s.sink or "relay" in writers(s) else None
+            if db and store.is_postgresql(db["dsn"]):   # the history holds it all now (or the run failed)
+                try:
+                    store.drop_tables(db["dsn"], db["prefix"])
+                except store.StoreError as exc:
+                    _warn(console, run_dir, f"could not drop this run's tables ({db['prefix']}*): {exc}")
     tmp = run_dir / f".{verify.AUDIT}.tmp"
     tmp.write_text(json.dumps({"complete": True, **audit}))
     tmp.replace(run_dir / verify.AUDIT)   # only a complete audit lets the verifier judge the log

@@ -44,6 +44,7 @@ DEFAULT_COPIER = {"txn_size": 100, "abort_ratio": 0.1, "transaction_timeout": 10
                   "offsets": "transaction"}
 COPIER_ON_ABORT = ("seek", "no-seek")
 SINK_OFFSETS = ("database", "kafka")
+EFFECT_COUNTS = ("effects", "lost_effects", "duplicate_effects", "aborted_effects")   # need a copier or sink
 DATABASES = ("sqlite", "postgresql")   # postgresql: the DSN comes from the environment (PG_DSN_ENV), never a file
 PG_DSN_ENV = "KCHAOS_PG_DSN"
 COPIER_OFFSETS = ("transaction", "after-commit")
@@ -613,6 +614,12 @@ class _Parser:
             if not sink and producer.semantic != "outbox":
                 raise self.error(m["database"], "database", "only with a sink or producer.semantic: outbox")
         self.roles_present(faults, nemesis, copier, producer, sink)
+        if "expect" in m and not copier and not sink:   # nothing measures effects without a store of them
+            bounds = self.expect(m["expect"])
+            for key in EFFECT_COUNTS:
+                if bounds.get(key) is not None:
+                    raise self.error(self.key_node(m["expect"], key), f"expect.{key}", "only with a copier or "
+                                     "a sink (nothing else has effects to count; `any` is allowed)")
         self.planned(m, faults, nemesis, duration)
         return Scenario(
             name=name,
@@ -688,8 +695,8 @@ class _Parser:
             if f.target == "copier" and copier is None:
                 raise ScenarioError(f"{_display(self.path)}: faults: crash copier needs a copier: section "
                                     "(the scenario runs no copier)")
-            if f.action == "fence" and not producer.transactional_id:
-                raise ScenarioError(f"{_display(self.path)}: faults: fence needs producer.semantic: transactional "
+            if f.action == "fence-producer" and not producer.transactional_id:
+                raise ScenarioError(f"{_display(self.path)}: faults: fence-producer needs producer.semantic: transactional "
                                     "with a producer.transactional_id (producers with their own ids never fence "
                                     "each other)")
 
@@ -1240,7 +1247,7 @@ def copier_expect(copier: CopierSpec | None) -> dict[str, int | None]:
     if copier is None:
         return {}
     exact = copier.on_abort == "seek" and copier.offsets == "transaction"
-    return {"lost_effects": 0 if exact else None, "duplicate_effects": 0 if exact else None}
+    return {"lost_effects": 0 if exact else None, "duplicate_effects": 0 if exact else None, "aborted_effects": 0}
 
 
 def sink_expect(sink: SinkSpec | None) -> dict[str, int | None]:
@@ -1248,7 +1255,8 @@ def sink_expect(sink: SinkSpec | None) -> dict[str, int | None]:
     none lost but duplicates on a crash, unless the sink dedups."""
     if sink is None:
         return {}
-    return {"lost_effects": 0, "duplicate_effects": 0 if sink.offsets == "database" or sink.dedup else None}
+    return {"lost_effects": 0, "duplicate_effects": 0 if sink.offsets == "database" or sink.dedup else None,
+            "aborted_effects": 0}
 
 
 def _stem(path: str) -> str:

@@ -22,7 +22,6 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from kafka_chaos import history
 from kafka_chaos.errors import KchaosError, UsageError
@@ -75,18 +74,26 @@ def is_postgresql(dsn: str) -> bool:
 
 
 def safe_dsn(dsn: str) -> str:
-    """`dsn` with any password masked: postgresql://user:***@host/db, password=*** in a query string."""
+    """`dsn` with any password masked: postgresql://user:***@host/db, password=*** in a query string. Never
+    raises. The user part ends at the LAST @ (libpq accepts ?, # and / in a password, which a URL parser takes
+    for the end of the host)."""
     if not is_postgresql(dsn):
         return dsn
-    parts = urlsplit(dsn)
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, _, host = netloc.rpartition("@")
-        if ":" in user:
-            user = user.split(":", 1)[0] + ":***"
-        netloc = f"{user}@{host}"
-    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    scheme, _, rest = dsn.partition("://")
+    if "@" in rest:
+        user, _, rest = rest.rpartition("@")
+        rest = (user.split(":", 1)[0] + (":***" if ":" in user else "")) + "@" + rest
+    return scheme + "://" + re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", rest)
+
+
+def _scrub(text: str, dsn: str) -> str:
+    """A driver's message with the DSN's password (and the DSN itself) replaced by their masked forms."""
+    text = text.replace(dsn, safe_dsn(dsn))
+    scheme, _, rest = dsn.partition("://")
+    user = rest.rpartition("@")[0] if "@" in rest else ""
+    if ":" in user and user.split(":", 1)[1]:
+        text = text.replace(user.split(":", 1)[1], "***")
+    return text
 
 
 def table_prefix(run_id: str) -> str:
@@ -96,7 +103,7 @@ def table_prefix(run_id: str) -> str:
 
 def check_prefix(prefix: str) -> str:
     """`prefix` if it is safe to splice into table names (it is never a query parameter), else UsageError."""
-    if not _PREFIX_RE.match(prefix):
+    if not isinstance(prefix, str) or not _PREFIX_RE.fullmatch(prefix):
         raise UsageError(f"store prefix {prefix!r} must be kchaos_ followed by at most 32 of a-z, 0-9 and _")
     return prefix
 
@@ -111,7 +118,10 @@ def open_store(dsn: str, prefix: str = PREFIX) -> Store:
         try:
             conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to {safe_dsn(dsn)}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot connect to {safe_dsn(dsn)}: {_scrub(_first_line(exc), dsn)}") from None
+        except Exception as exc:  # noqa: BLE001 - e.g. a DSN the driver cannot parse: its message quotes it
+            raise StoreError(f"cannot connect to {safe_dsn(dsn)}: {type(exc).__name__}: "
+                             f"{_scrub(_first_line(exc), dsn)}") from None
         store = Store(conn, "postgresql", prefix, dsn, (psycopg.Error,))
     else:
         path = dsn[len("sqlite://"):] if dsn.startswith("sqlite://") else dsn

@@ -25,7 +25,7 @@ from kafka_chaos.errors import UsageError
 
 EVIDENCE_TYPES = ("lost", "unread", "unaudited", "log_duplicate", "reprocessed", "reordered",
                   "inconsistent_offset", "phantom", "foreign", "aborted_read", "lost_effect",
-                  "duplicate_effect")   # + torn_transaction
+                  "duplicate_effect", "aborted_effect")   # + torn_transaction
 AUDIT = "audit.json"
 WARNINGS = "warnings.txt"
 
@@ -102,12 +102,17 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
     audit = rundir.read_object(run_dir / AUDIT, "audit record", required=False)
     effects = None
     for section, stream, store in (("copier", history.OUTPUT, "output topic"), ("sink", history.EFFECTS, "sink's table")):
-        if isinstance(scenario.get(section), dict):   # where the effects are
+        value = scenario.get(section)
+        if value is not None and not isinstance(value, dict):
+            raise UsageError(f"{scenario_path}: {section} must be a mapping or null, not {type(value).__name__}")
+        if value is not None:   # where the effects are
             part = audit.get("output" if section == "copier" else "effects")
             done = audit.get("complete") is True and isinstance(part, dict) and part.get("complete") is True
-            effects = {"stream": stream, "complete": done, "store": store}
+            effects = {"stream": stream, "complete": done, "store": store, "per_id": value.get("dedup") is True}
     if effects and isinstance(producer, dict) and producer.get("semantic") == "outbox":
-        effects["promise"] = history.OUTBOX   # every row the application committed, found by the audit
+        outbox = audit.get("outbox")   # every row the application committed, found by the audit, needs an effect
+        effects.update(promise=history.OUTBOX, per_id=True,
+                       complete=effects["complete"] and isinstance(outbox, dict) and outbox.get("complete") is True)
     try:
         return verify(histories, timeline, expect, audited=audit.get("complete") is True, t0=float(t0),
                       max_evidence=max_evidence, warnings=read_warnings(run_dir), transactional=transactional,
@@ -138,7 +143,8 @@ def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[
     if effects is not None:
         rows = logged[logged["stream"] == effects["stream"]]
         promise = logged[logged["stream"] == effects["promise"]] if effects.get("promise") is not None else None
-        counts.update(r.effects(rows, effects["complete"] and audited, promise, effects["store"]))
+        counts.update(r.effects(rows, effects["complete"] and audited, promise, effects["store"],
+                                effects.get("per_id", False)))
     faults = _faults(timeline)
     anomalies = []
     for kind in EVIDENCE_TYPES:
@@ -229,6 +235,11 @@ class _Reconciler:
         self._set_roster(key[m], part[m], off[m])
         send_time = _SendTime(sent, sent_t, acked, ack_t)
         self._promised, self._ack_part, self._ack_off, self._send_time = acked, ack_part, ack_off, send_time
+        self._audited = audited
+        rows_in_log = known & is_[history.LOG] & placed
+        (lk_, _, _), _ = self._distinct_positions(key[rows_in_log], part[rows_in_log], off[rows_in_log])
+        self._log_keys, self._log_copies = _distinct(lk_), np.diff(np.r_[np.flatnonzero(_changes(lk_)), len(lk_)])
+        self._aborted = aborted if transactional else np.zeros(0, dtype=np.int64)
 
         # lost: acked, then absent from the audit (processed or not), or present and never processed
         ai = np.flatnonzero(~_member(acked, processed))
@@ -297,29 +308,47 @@ class _Reconciler:
         return (code[ours].astype(np.int64) << _SEQ_BITS) | (seq[ours] & _SEQ_MASK), ours
 
     def effects(self, rows: np.ndarray, judged: bool, promise: np.ndarray | None = None,
-                store: str = "output topic") -> dict[str, int]:
+                store: str = "output topic", per_id: bool = False) -> dict[str, int]:
         """Effects downstream (LOG events of the effects stream: the output topic's read_committed audit, or the
-        sink table's rows), one per copy or row: every promised record needs exactly one. Evidence is placed at
-        the record's position in the topic (where it was acknowledged), with the effects' positions beside."""
+        sink table's rows). Each acknowledged (committed) record in the audited log needs one effect per copy
+        of it in the log (a log duplicate is two inputs; one loss from the log is `lost`, not blamed on the
+        copier or sink again); with `per_id` (a deduplicating sink, an outbox) exactly one per record. With
+        `promise` (outbox rows the application committed) those records need one too, in the log or not.
+        Evidence is placed at the record's position in the topic, the effects' positions beside it."""
+        zero = {"effects": 0, "lost_effects": 0, "duplicate_effects": 0, "aborted_effects": 0}
         if not judged:
-            return {"effects": 0, "lost_effects": 0, "duplicate_effects": 0}
+            return zero
         key, ours = self._keys(rows)
         part, off = rows["partition"][ours].astype(np.int64), rows["offset"][ours]
-        promised = self._promised if promise is None else _distinct(self._keys(promise)[0])
+        needed = self._promised[_member(self._promised, self._log_keys)] if self._audited else self._promised
+        promise_t = (np.zeros(0, dtype=np.int64), np.zeros(0))
+        if promise is not None:
+            pk, pm = self._keys(promise)
+            pk, (pt,) = _first(pk, (promise["t"][pm],), promise["t"][pm])
+            needed, promise_t = _distinct(np.r_[needed, pk]), (pk, pt)
         o = np.lexsort((off, part, key))
         key, part, off = key[o], part[o], off[o]
         starts = np.flatnonzero(_changes(key))
-        applied = key[starts]
-        d = starts[np.diff(np.r_[starts, len(key)]) > 1]
+        applied, n = key[starts], np.diff(np.r_[starts, len(key)])
+        allowed = np.ones(len(applied), dtype=np.int64) if per_id else \
+            np.maximum(1, _lookup(self._log_keys, self._log_copies, applied, default=1).astype(np.int64))
+        extra = n - allowed
+        d = starts[extra > 0] + allowed[extra > 0]   # the first effect past the allowed ones
         dk = key[d]
-        lk = promised[~_member(promised, applied)]
+        lk = needed[~_member(needed, applied)]
+        ak = applied[_member(applied, self._aborted)]
         at = lambda k, cols: _lookup(self._promised, cols, k, default=-1).astype(np.int64)  # noqa: E731
-        self.evidence["lost_effect"] = [self._cols(lk, at(lk, self._ack_part), at(lk, self._ack_off),
-                                                   self._send_time.of(lk))]
+        sent_t = self._send_time.of(lk)
+        lost_t = np.where(sent_t > 0, sent_t, _lookup(promise_t[0], promise_t[1], lk, default=0.0))
+        self.evidence["lost_effect"] = [self._cols(lk, at(lk, self._ack_part), at(lk, self._ack_off), lost_t,
+                                                   by_seq=True)]
         self.evidence["duplicate_effect"] = [self._cols(dk, at(dk, self._ack_part), at(dk, self._ack_off),
-                                                        self._send_time.of(dk), effect_offsets=off[d + 1],
-                                                        effect_partition=part[d + 1], store=store)]
-        return {"effects": len(applied), "lost_effects": len(lk), "duplicate_effects": len(key) - len(starts)}
+                                                        self._send_time.of(dk), effect_offsets=off[d],
+                                                        effect_partition=part[d], store=store)]
+        ai = starts[_member(applied, self._aborted)]
+        self.evidence["aborted_effect"] = [self._cols(ak, part[ai], off[ai], self._send_time.of(ak), store=store)]
+        return {"effects": len(applied), "lost_effects": len(lk), "duplicate_effects": int(extra[extra > 0].sum()),
+                "aborted_effects": len(ak)}
 
     @staticmethod
     def _distinct_positions(key, part, off):
@@ -410,8 +439,9 @@ class _Reconciler:
         cols = self._cols(np.r_[kk, np.full(len(up), -1, np.int64)], np.r_[pp, up], np.r_[oo, uo], np.r_[tt, ut])
         return len(kk) + len(up), cols
 
-    def _cols(self, keys, part, off, t, **extra):
-        """Per-record columns for _runs: pid, seq (-1 unparseable), partition, offset (-1 none), t, extras."""
+    def _cols(self, keys, part, off, t, by_seq: bool = False, **extra):
+        """Per-record columns for _runs: pid, seq (-1 unparseable), partition, offset (-1 none), t, extras.
+        `by_seq`: records missing from the roster run along their seqs (outbox rows never published)."""
         keys = np.asarray(keys, dtype=np.int64)
         unknown = keys < 0
         pid = np.where(unknown, history.UNKNOWN_PID,
@@ -424,7 +454,8 @@ class _Reconciler:
         hit = ~unknown & (self._groups[gi] == group) if len(self._groups) else np.zeros(n, dtype=bool)
         rank = np.searchsorted(self._roster, (gi.astype(np.int64) << _SEQ_BITS) | seq)
         # unparseable records run along offsets; a record missing from the roster stands alone
-        ordinal = np.where(hit, rank, np.where(unknown, off, -2 * np.arange(n) - 2))
+        alone = seq - (1 << 42) if by_seq else -2 * np.arange(n) - 2   # below every rank: never joins one
+        ordinal = np.where(hit, rank, np.where(unknown, off, alone))
         return (pid.astype(np.int64), seq, ordinal, part, off, t, extra)
 
 
@@ -477,8 +508,9 @@ class _Transactions:
                 top = int(ack_off[mine][ack_part[mine] == p].max())
                 later = proc_t[(proc_part == p) & (proc_off > top)]
                 waits.append(float(later.min()) - last_send if len(later) else None)
-            longest = None if None in waits else max(waits, default=0.0)
-            blocked = ("until the end of the run" if longest is None else f"{longest:.1f} s")
+            longest = None if None in waits or not waits else max(waits)   # no ack: not measured
+            blocked = (f"{longest:.1f} s" if longest is not None else "until the end of the run" if waits
+                       else "for an unmeasured time (none of its records was acknowledged)")
             first = int(np.searchsorted(sent, lo))
             last = int(np.searchsorted(sent, hi, "right"))
             out.append({"type": "dangling_transaction", "pid": int(self.pids[lo >> _SEQ_BITS]),

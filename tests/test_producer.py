@@ -5,7 +5,7 @@ import threading
 import time
 
 from kafka_chaos.workload import producer
-from kafka_chaos.workload.producer import TxnPlan, guarded_call, plan_transactions, transactional_id
+from kafka_chaos.workload.producer import TxnPlan, guarded_call, plan_transactions, real_cause, transactional_id
 
 
 def test_seqs_are_cut_into_transactions_of_txn_size_and_the_last_may_be_shorter():
@@ -63,3 +63,11 @@ def test_after_sigterm_the_watchdog_waits_only_stop_grace(monkeypatch):
     assert "did not return" in guarded_call(release.wait, "commit_transaction", 60, watchdog(stopping=True))
     assert time.monotonic() - start < 2
     release.set()
+
+
+def test_a_fencing_error_names_its_real_cause():
+    fenced = "commit_transaction failed: ProducerFencedError: [Error 90]"
+    assert "past transaction_timeout 10 s: its coordinator aborted it" in real_cause(fenced, 12.5, 10.0)
+    assert "another producer with the same transactional.id" in real_cause(fenced, 0.3, 10.0)
+    assert real_cause("commit_transaction did not return within 25 s", 30, 10) == \
+        "commit_transaction did not return within 25 s"

@@ -454,7 +454,7 @@ FAULTS = [
     ("missing target", doc(faults=["{at: 1s, action: kill}"]), 8, "faults[0].target", "required"),
     ("unknown action", doc(faults=["{at: 1s, action: kil, target: random}"]), 8, "faults[0].action",
      "'kil' is not an action (did you mean kill? supported: pause, unpause, kill, stop, start, restart, crash, "
-     "fence, isolate, split, isolate-clients, isolate-replication, loss, bandwidth, delay, heal-network, rolling-restart)"),
+     "fence-producer, isolate, split, isolate-clients, isolate-replication, loss, bandwidth, delay, heal-network, rolling-restart)"),
     ("future action", doc(faults=["{at: 1s, action: clock, target: random}"]), 8, "faults[0].action",
      "clock is not supported yet (supported: pause,"),
     ("disk", doc(faults=["{at: 1s, action: disk, target: random}"]), 8, "faults[0].action",
@@ -1323,10 +1323,10 @@ def test_a_crash_point_only_for_workers_that_have_one(where):
 
 
 def test_fence_needs_producers_sharing_a_transactional_id(where):
-    fence = ["{at: 5s, action: fence, target: producer}"]
-    with pytest.raises(ScenarioError, match="fence needs producer.semantic: transactional with a producer.transactional_id"):
+    fence = ["{at: 5s, action: fence-producer, target: producer}"]
+    with pytest.raises(ScenarioError, match="fence-producer needs producer.semantic: transactional with a producer.transactional_id"):
         loads(doc(producer="{semantic: transactional}", consumer="{mode: read-committed}", faults=fence),
               str(where / "s.yaml"))
     s = loads(doc(producer="{semantic: transactional, transactional_id: app}", consumer="{mode: read-committed}",
                   faults=fence), str(where / "s.yaml"))
-    assert s.faults[0].action == "fence"
+    assert s.faults[0].action == "fence-producer"

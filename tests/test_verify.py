@@ -354,7 +354,8 @@ def oracle(ev, audited=True):
             "reprocessed": reprocessed, "duplicates": log_dups + reprocessed, "reordered": reordered,
             "inconsistent_offsets": sum(len(w) > 1 for w in held.values()), "phantoms": phantoms,
             "foreign": foreign, "aborted": 0, "aborted_reads": 0, "torn_transactions": 0,
-            "effects": 0, "lost_effects": 0, "duplicate_effects": 0, "dangling_transactions": 0}
+            "effects": 0, "lost_effects": 0, "duplicate_effects": 0, "dangling_transactions": 0,
+            "aborted_effects": 0}
 
 
 EVENT_ROWS = st.lists(st.tuples(st.sampled_from([SEND, ACK, ERROR, POLL, PROCESS, COMMIT, LOG]),

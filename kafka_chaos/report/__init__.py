@@ -88,12 +88,13 @@ def documented_claims(scenario_doc: dict) -> list[str]:
     keys = [s.get(k) for s, k in zip(sections, ("semantic", "mode")) if isinstance(s, dict)]
     claims = [f"{k}: {GUARANTEES[k]}" for k in keys if isinstance(k, str) and k in GUARANTEES]
     copier = scenario_doc.get("copier")
+    text = lambda v: v if isinstance(v, str) else None  # noqa: E731 - scenario.json is untrusted: no lists as keys
     if isinstance(copier, dict):
-        variant = (copier.get("on_abort"), copier.get("offsets"))
+        variant = (text(copier.get("on_abort")), text(copier.get("offsets")))
         claims.append("copier: " + COPIER_CLAIMS.get(variant, COPIER_CLAIMS[("seek", "transaction")]))
     sink = scenario_doc.get("sink")
     if isinstance(sink, dict):
-        claims.append("sink: " + SINK_CLAIMS.get(sink.get("offsets"), SINK_CLAIMS["database"])
+        claims.append("sink: " + SINK_CLAIMS.get(text(sink.get("offsets")), SINK_CLAIMS["database"])
                       + (" (this sink dedups by record id)" if sink.get("dedup") is True else ""))
     return claims
 

@@ -29,6 +29,9 @@ from kafka_chaos.history import COMMIT, POLL, PROCESS
 from kafka_chaos.workload import Worker
 from kafka_chaos.workload.drain import Drain
 
+# A member that joins before its broker's metadata lists the topic gets no partitions until the next metadata
+# refresh (kafka-python's default: 5 minutes); readers look again every 5 s, and wait for the topic first.
+METADATA_AGE_MS = 5000
 MODES = {name: mode.commit for name, mode in semantics.MODES.items() if not mode.reserved}  # name -> commit timing
 
 
@@ -38,12 +41,13 @@ class Consumer(Worker):
     def run(self) -> None:
         s = self.settings
         timing = MODES[s["mode"]]
-        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "max_poll_records": 100,
+        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "metadata_max_age_ms": METADATA_AGE_MS, "max_poll_records": 100,
                   "auto_offset_reset": "earliest", "client_id": f"kchaos-consumer-{self.instance}",
                   **s["consumer_config"], "enable_auto_commit": timing == "auto"}
         timeout_ms = config.pop("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS)
         client = bootstrapped(s["bootstrap"], functools.partial(KafkaConsumer, s["topic"], group_id=s["group"], **config),
                               timeout_ms)
+        partitions(client, s["topic"])   # the topic in the client's metadata before it joins its group
         self.counters = {"polled": 0, "processed": 0, "commits": 0, "commit_errors": 0}
         self.run_id = s["run_id"]
         self.drain = Drain(self.run_dir, s, self.counters)

@@ -33,7 +33,7 @@ from kafka_chaos import history
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
 from kafka_chaos.history import ACK, COMMIT, ERROR, OUTPUT, POLL, SEND, TXN, TXN_ABORTED, TXN_COMMITTED, TXN_UNKNOWN
 from kafka_chaos.workload import Worker
-from kafka_chaos.workload.consumer import record_events
+from kafka_chaos.workload.consumer import METADATA_AGE_MS, partitions, record_events
 from kafka_chaos.workload.drain import Drain
 from kafka_chaos.workload.producer import error_code, flush_then_abort, guarded_call
 
@@ -44,7 +44,7 @@ class Copier(Worker):
     def run(self) -> None:
         s, c = self.settings, self.settings["copier"]
         in_txn = c["offsets"] == "transaction"
-        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "max_poll_records": c["txn_size"],
+        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "metadata_max_age_ms": METADATA_AGE_MS, "max_poll_records": c["txn_size"],
                   "auto_offset_reset": "earliest", "client_id": f"kchaos-copier-{self.instance}",
                   "isolation_level": "read_committed", "enable_auto_commit": False}
         self.run_id = s["run_id"]
@@ -52,6 +52,7 @@ class Copier(Worker):
         drain = Drain(self.run_dir, s, self.counters)
         consumer = bootstrapped(s["bootstrap"], functools.partial(KafkaConsumer, s["topic"], group_id=c["group"],
                                                                   **config), BOOTSTRAP_TIMEOUT_MS)
+        partitions(consumer, s["topic"])   # the topic in the client's metadata before it joins its group
         producer = bootstrapped(s["bootstrap"], functools.partial(
             KafkaProducer, transactional_id=c["transactional_id"], transaction_timeout_ms=int(c["timeout"] * 1000),
             client_id=f"kchaos-copier-{self.instance}"), BOOTSTRAP_TIMEOUT_MS)
@@ -105,6 +106,7 @@ class Copier(Worker):
             producer.begin_transaction()
         except KafkaError as exc:
             return TXN_UNKNOWN, f"begin_transaction failed: {exc!r}"
+        self.copy_failed = False
         ids = [history.decode_value(r.value, self.run_id) for r in records]
         self.history.append_many(history.events(SEND, [i[0] for i in ids], [i[1] for i in ids], time.time(),
                                                 stream=OUTPUT, worker=self.instance))
@@ -128,6 +130,12 @@ class Copier(Worker):
             if why:
                 abort = True
         if abort:
+            why = guarded_call(functools.partial(flush_then_abort, producer, c["timeout"]), "abort_transaction",
+                               c["timeout"], self)
+            return (TXN_UNKNOWN, why) if why else (TXN_ABORTED, None)
+        # every copy's result first: kafka-python 3.0's commit can return while a batch of it fails
+        guarded_call(functools.partial(producer.flush, timeout=c["timeout"]), "flush", c["timeout"], self)
+        if self.copy_failed:
             why = guarded_call(functools.partial(flush_then_abort, producer, c["timeout"]), "abort_transaction",
                                c["timeout"], self)
             return (TXN_UNKNOWN, why) if why else (TXN_ABORTED, None)
@@ -168,6 +176,7 @@ class Copier(Worker):
 
     def _failed(self, pid, seq, exc) -> None:
         self.history.append(ERROR, pid, seq, time.time(), flags=error_code(exc), stream=OUTPUT)
+        self.copy_failed = True   # the open transaction can only be aborted
 
 
 if __name__ == "__main__":

@@ -89,6 +89,7 @@ class Producer(Worker):
                           transaction_timeout_ms=int(txn["timeout"] * 1000))
             self.counters.update(txn_committed=0, txn_aborted=0, txn_unknown=0)
         self.txn_first, self.txn_failed = -1, False   # the open transaction's first seq; a send of it failed
+        self.txn_began = time.time()
         client = bootstrapped(s["bootstrap"], functools.partial(KafkaProducer, **config), timeout_ms)
         if txn:
             why = guarded_call(client.init_transactions, "init_transactions", txn["timeout"], self)
@@ -115,7 +116,7 @@ class Producer(Worker):
                         print(f"producer-{self.instance}: begin_transaction failed: {exc!r}; sending stops", flush=True)
                         break
                     first, abort, self.txn_failed = seq, plan.draw_abort(), False
-                    self.txn_first = first
+                    self.txn_first, self.txn_began = first, time.time()
                 now = time.time()
                 self.history.append_many(history.events(SEND, pid, range(seq, seq + n), now))
                 for i in range(seq, seq + n):
@@ -143,6 +144,10 @@ class Producer(Worker):
         """Commit or abort the open transaction (seqs first..last) and record its outcome; False when the
         outcome is unknown and the producer must stop sending."""
         if not abort and not self.txn_failed:
+            # every send's result first (Java's commitTransaction flushes too): kafka-python 3.0's commit can
+            # return while a batch of the transaction fails, the transaction then aborted by its coordinator
+            guarded_call(functools.partial(client.flush, timeout=timeout), "flush", timeout, self)
+        if not abort and not self.txn_failed:
             why = guarded_call(client.commit_transaction, "commit_transaction", timeout, self)
             outcome = TXN_UNKNOWN if why else TXN_COMMITTED
         else:   # drawn to abort, or a send failed: abort (a failed send leaves the transaction abortable only)
@@ -151,8 +156,9 @@ class Producer(Worker):
         self.history.append(TXN, pid, first, time.time(), partition=-1, offset=last, flags=outcome)
         self.counters["txn_" + history.TXN_OUTCOMES[outcome]] += 1
         if why:
-            print(f"producer-{self.instance}: transaction of seqs {first}..{last}: {why}; outcome unknown, "
-                  "sending stops", flush=True)
+            print(f"producer-{self.instance}: transaction of seqs {first}..{last}: "
+                  f"{real_cause(why, time.time() - self.txn_began, timeout)}; outcome unknown, sending stops",
+                  flush=True)
         return not why
 
     def _send(self, client, topic, pid, seq, size) -> None:
@@ -202,6 +208,18 @@ def guarded_call(call, what: str, timeout: float, worker) -> str | None:
     if failure:
         return f"{what} failed: {type(failure[0]).__name__}: {failure[0]}"
     return None
+
+
+def real_cause(why: str, age: float, timeout: float) -> str:
+    """`why` a transaction call failed, with the real cause where Kafka's error hides it: a transaction older
+    than transaction_timeout was aborted by its coordinator, which the client reports as ProducerFencedError
+    (or InvalidProducerEpochError), the same error a second producer with the same transactional.id gives."""
+    if ("ProducerFenced" in why or "InvalidProducerEpoch" in why) and age > timeout:
+        return (f"{why} (the transaction was {age:.1f} s old, past transaction_timeout {timeout:.0f} s: its "
+                "coordinator aborted it; Kafka reports that as fencing)")
+    if "ProducerFenced" in why:
+        return f"{why} (another producer with the same transactional.id fenced this one)"
+    return why
 
 
 def flush_then_abort(client, timeout: float) -> None:

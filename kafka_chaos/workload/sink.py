@@ -30,7 +30,7 @@ from kafka_chaos import history, store
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped
 from kafka_chaos.history import COMMIT, EFFECTS, POLL, PROCESS
 from kafka_chaos.workload import Worker
-from kafka_chaos.workload.consumer import record_events
+from kafka_chaos.workload.consumer import METADATA_AGE_MS, partitions, record_events
 from kafka_chaos.workload.drain import Drain
 
 OFFSETS = ("database", "kafka")
@@ -64,14 +64,16 @@ class Sink(Worker):
         self.topic, self.run_id = s["topic"], s["run_id"]
         self.history.stream = EFFECTS
         self.db = store.Reconnecting(self.sink["dsn"], self.sink["prefix"])
-        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "max_poll_records": 100,
+        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "metadata_max_age_ms": METADATA_AGE_MS, "max_poll_records": 100,
                   "auto_offset_reset": "earliest", "client_id": f"kchaos-sink-{self.instance}",
-                  "isolation_level": "read_committed", **s.get("consumer_config", {}), "enable_auto_commit": False}
+                  **s.get("consumer_config", {}), "enable_auto_commit": False,
+                  "isolation_level": "read_committed"}   # never the consumer mode's: a sink applies committed data
         timeout_ms = config.pop("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS)
         client = bootstrapped(s["bootstrap"], functools.partial(
             KafkaConsumer, group_id=self.sink.get("group") or s["group"], **config), timeout_ms)
         self.pending: set = set()
         self.dropped: dict[int, int] = {}   # partition -> first offset of records dropped while pending
+        partitions(client, self.topic)   # the topic in the client's metadata before it joins its group
         client.subscribe(topics=[self.topic], listener=Reposition(client, self.pending))
         self.counters = {"polled": 0, "processed": 0, "applied": 0, "skipped": 0, "commits": 0,
                          "commit_errors": 0, "db_errors": 0}
@@ -94,6 +96,7 @@ class Sink(Worker):
                     self.counters["polled"] += len(records)
                     self._apply(client, records)
                 elif not self.pending and self.drain.caught_up(client, idle_since):
+                    self.counters["caught_up"] = 1   # the runner judges the effects only then
                     break
                 self.publish()
         finally:

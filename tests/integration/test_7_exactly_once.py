@@ -45,7 +45,7 @@ def test_a_producer_killed_mid_transaction_leaves_it_dangling_then_aborted_whole
 def test_a_fenced_producer_stops_and_only_committed_transactions_are_visible(side_by_side):
     code, c, report = result(side_by_side, "transactional-fence-producer")
     assert code == 0, c
-    fenced = [f for f in report["faults"] if f.get("action") == "fence" and f.get("event") == "apply"]
+    fenced = [f for f in report["faults"] if f.get("action") == "fence-producer" and f.get("event") == "apply"]
     assert fenced and "started producer-1" in fenced[0]["resolved"], report["faults"]
     assert c["lost"] == 0 and c["torn_transactions"] == 0 and c["aborted_reads"] == 0 and c["acked"] > 1000, c
     run_dir = Path(report["run_dir"])
@@ -85,6 +85,11 @@ def test_inbox_sink_on_postgresql_applies_each_record_once_across_crashes(side_b
     code, c, _ = result(side_by_side, "sink-postgresql-crash")
     assert code == 0, c
     assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+
+
+def test_sink_on_postgresql_committing_offsets_to_kafka_after_the_database_applies_twice(side_by_side):
+    code, c, _ = result(side_by_side, "sink-postgresql-offsets-kafka")
+    assert code == 0 and c["duplicate_effects"] > 0 and c["lost_effects"] == 0, c
 
 
 def test_outbox_relay_crash_duplicates_in_the_topic_but_not_in_the_effects(side_by_side):
