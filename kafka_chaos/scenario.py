@@ -39,7 +39,7 @@ DEFAULT_TOPIC = {"name": "chaos", "partitions": 3, "replication_factor": 3}
 DEFAULT_RATE = 500.0
 DEFAULT_VALUE_SIZE = 100
 DEFAULT_PROCESS_TIME = 0.002
-DEFAULT_TXN = {"txn_size": 50, "abort_ratio": 0.1, "transaction_timeout": 10.0}  # semantic: transactional
+DEFAULT_TXN = {"txn_size": 100, "abort_ratio": 0.1, "transaction_timeout": 10.0}  # semantic: transactional
 DEFAULT_COPIER = {"txn_size": 100, "abort_ratio": 0.1, "transaction_timeout": 10.0, "on_abort": "seek",
                   "offsets": "transaction"}
 COPIER_ON_ABORT = ("seek", "no-seek")

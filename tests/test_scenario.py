@@ -1169,7 +1169,7 @@ def test_fault_from_dict_checks_a_timeline_spec(spec, fragment):
 def test_transactional_producer_takes_transaction_defaults(where):
     s = loads(doc(producer="{semantic: transactional}", consumer="{mode: read-committed}"), str(where / "s.yaml"))
     assert (s.producer.txn_size, s.producer.abort_ratio, s.producer.transaction_timeout,
-            s.producer.transactional_id) == (50, 0.1, 10.0, None)
+            s.producer.transactional_id) == (100, 0.1, 10.0, None)
     assert s.consumer.config == {"enable_auto_commit": False, "isolation_level": "read_committed"}
     assert s.expect["aborted_reads"] == 0 and s.expect["torn_transactions"] == 0 and s.expect["lost"] == 0
 
