@@ -24,7 +24,7 @@ def test_presets_are_the_documented_settings():
         "idempotent": {"acks": "all", "retries": BIG, "enable_idempotence": True,
                        "max_in_flight_requests_per_connection": 5},
         "transactional": {"acks": "all", "retries": BIG, "enable_idempotence": True,
-                          "max_in_flight_requests_per_connection": 5},
+                          "max_in_flight_requests_per_connection": 5, "retry_backoff_ms": 20},
         "outbox": {"acks": "all", "retries": BIG, "enable_idempotence": True,
                    "max_in_flight_requests_per_connection": 5},
     }

@@ -55,7 +55,7 @@ class Copier(Worker):
         partitions(consumer, s["topic"])   # the topic in the client's metadata before it joins its group
         producer = bootstrapped(s["bootstrap"], functools.partial(
             KafkaProducer, transactional_id=c["transactional_id"], transaction_timeout_ms=int(c["timeout"] * 1000),
-            client_id=f"kchaos-copier-{self.instance}"), BOOTSTRAP_TIMEOUT_MS)
+            client_id=f"kchaos-copier-{self.instance}", retry_backoff_ms=20), BOOTSTRAP_TIMEOUT_MS)   # as Java
         draws = random.Random(f"{s['seed']}-copier-{self.instance}")
         safe: dict = {}   # partition -> the next offset a committed transaction carried (where an abort goes back to)
         number = 0

@@ -56,7 +56,7 @@ def healthy(cluster):
 # Shipped scenarios whose faults hit only their own clients (crashes, fencing, crash points), each with its own
 # topics, groups and tables: they run side by side on the shared cluster, as `kchaos run` processes, once per
 # session; tests in several modules assert on their reports. Scenarios that fault brokers run alone.
-SIDE_BY_SIDE = ("commit-after-process-consumer-crash", "commit-before-process-consumer-crash",
+SIDE_BY_SIDE = ("auto-commit-consumer-crash", "commit-after-process-consumer-crash", "commit-before-process-consumer-crash",
                 "idempotent-producer-crash", "transactional-read-uncommitted", "transactional-producer-crash",
                 "transactional-fence-producer", "transform-no-seek", "transform-offsets-after-commit",
                 "sink-sqlite-crash", "sink-offsets-kafka", "outbox-relay-crash", "sink-postgresql-crash",

@@ -56,6 +56,13 @@ def test_acks0_to_a_paused_leader_is_never_acked_lost(healthy, tmp_path, monkeyp
     assert verdict.passed
 
 
+def test_auto_commit_consumer_crash_redelivers_what_was_processed_after_the_last_commit(side_by_side):
+    code, c, report = result(side_by_side, "auto-commit-consumer-crash")
+    assert len(reported(report["faults"], "crash")) == 2
+    assert c["reprocessed"] > 0, "records processed after the last auto-commit are delivered again"
+    assert code == 0 and report["passed"] and c["phantoms"] == 0
+
+
 def test_commit_after_process_consumer_crash_reprocesses_but_loses_nothing(side_by_side):
     code, c, report = result(side_by_side, "commit-after-process-consumer-crash")
     assert len(reported(report["faults"], "crash")) == 2
