@@ -655,15 +655,7 @@ class _Parser:
 
     def copier(self, node) -> CopierSpec:
         m = self.mapping(node, "copier", tuple(DEFAULT_COPIER))
-        out = dict(DEFAULT_COPIER)
-        if "txn_size" in m:
-            out["txn_size"] = self.integer(m["txn_size"], "copier.txn_size", 1, MAX_TXN_SIZE, " records per transaction")
-        if "abort_ratio" in m:
-            out["abort_ratio"] = self.fraction(m["abort_ratio"], "copier.abort_ratio")
-        if "transaction_timeout" in m:
-            out["transaction_timeout"] = self.duration(
-                m["transaction_timeout"], "copier.transaction_timeout", low=MIN_TXN_TIMEOUT, high=MAX_TXN_TIMEOUT,
-                why="; the broker caps it at transaction.max.timeout.ms, 15m by default")
+        out = {**DEFAULT_COPIER, **self.transaction_fields(m, "copier")}
         for key, allowed in (("on_abort", COPIER_ON_ABORT), ("offsets", COPIER_OFFSETS)):
             if key in m:
                 v = self.value(m[key]) if isinstance(m[key], yaml.ScalarNode) else None
@@ -672,6 +664,20 @@ class _Parser:
                                                               f"{', '.join(allowed)})")
                 out[key] = v
         return CopierSpec(**out)
+
+    def transaction_fields(self, m: dict, section: str) -> dict:
+        """txn_size, abort_ratio and transaction_timeout of a transactional producer or the copier, as given."""
+        out = {}
+        if "txn_size" in m:
+            out["txn_size"] = self.integer(m["txn_size"], f"{section}.txn_size", 1, MAX_TXN_SIZE,
+                                           " records per transaction")
+        if "abort_ratio" in m:
+            out["abort_ratio"] = self.fraction(m["abort_ratio"], f"{section}.abort_ratio")
+        if "transaction_timeout" in m:
+            out["transaction_timeout"] = self.duration(
+                m["transaction_timeout"], f"{section}.transaction_timeout", low=MIN_TXN_TIMEOUT,
+                high=MAX_TXN_TIMEOUT, why="; the broker caps it at transaction.max.timeout.ms, 15m by default")
+        return out
 
     def fraction(self, node, field: str) -> float:
         v = self.value(node) if isinstance(node, yaml.ScalarNode) else None
@@ -899,16 +905,7 @@ class _Parser:
                     raise self.error(m[key], f"producer.{key}", f"only with semantic: transactional (this "
                                                                 f"producer is {semantic})")
             return {}
-        out = dict(DEFAULT_TXN)
-        if "txn_size" in m:
-            out["txn_size"] = self.integer(m["txn_size"], "producer.txn_size", 1, MAX_TXN_SIZE,
-                                           " records per transaction")
-        if "abort_ratio" in m:
-            out["abort_ratio"] = self.fraction(m["abort_ratio"], "producer.abort_ratio")
-        if "transaction_timeout" in m:
-            out["transaction_timeout"] = self.duration(
-                m["transaction_timeout"], "producer.transaction_timeout", low=MIN_TXN_TIMEOUT, high=MAX_TXN_TIMEOUT,
-                why="; the broker caps it at transaction.max.timeout.ms, 15m by default")
+        out = {**DEFAULT_TXN, **self.transaction_fields(m, "producer")}
         if "transactional_id" in m:
             v = self.text(m["transactional_id"], "producer.transactional_id", MAX_TXN_ID)
             if not _NAME_RE.match(v):

@@ -70,25 +70,16 @@ def test_copier_committing_offsets_after_the_transaction_copies_twice(side_by_si
     assert evidence(report, "duplicate_effect")[0]["near_fault"].startswith("crash copier"), report["anomalies"][:2]
 
 
-def test_inbox_sink_on_sqlite_applies_each_record_once_across_crashes(side_by_side):
-    code, c, _ = result(side_by_side, "sink-sqlite-crash")
+@pytest.mark.parametrize("name", ["sink-sqlite-crash", "sink-postgresql-crash"])
+def test_inbox_sink_applies_each_record_once_across_crashes(side_by_side, name):
+    code, c, _ = result(side_by_side, name)
     assert code == 0, c
     assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
 
 
-def test_sink_committing_offsets_to_kafka_after_the_database_applies_twice(side_by_side):
-    code, c, _ = result(side_by_side, "sink-offsets-kafka")
-    assert code == 0 and c["duplicate_effects"] > 0 and c["lost_effects"] == 0, c
-
-
-def test_inbox_sink_on_postgresql_applies_each_record_once_across_crashes(side_by_side):
-    code, c, _ = result(side_by_side, "sink-postgresql-crash")
-    assert code == 0, c
-    assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
-
-
-def test_sink_on_postgresql_committing_offsets_to_kafka_after_the_database_applies_twice(side_by_side):
-    code, c, _ = result(side_by_side, "sink-postgresql-offsets-kafka")
+@pytest.mark.parametrize("name", ["sink-offsets-kafka", "sink-postgresql-offsets-kafka"])
+def test_sink_committing_offsets_to_kafka_after_the_database_applies_twice(side_by_side, name):
+    code, c, _ = result(side_by_side, name)
     assert code == 0 and c["duplicate_effects"] > 0 and c["lost_effects"] == 0, c
 
 
