@@ -28,6 +28,7 @@ from kafka_chaos.errors import KchaosError, UsageError
 
 PREFIX = "kchaos_"
 _PREFIX_RE = re.compile(r"^kchaos_[a-z0-9_]{0,32}$")
+RETRY_PAUSE = 1.0         # seconds a worker waits while the database refuses work
 PAGE = 10_000             # rows per query of a read or an audit
 MAX_ROWS = 100_000_000    # rows one read or audit accepts at most (a run's records are fewer)
 BUSY_TIMEOUT = 30.0       # seconds a SQLite writer waits for another one's lock
@@ -339,3 +340,12 @@ class Reconnecting:
             self._store = None
 
     close = failed
+
+    def retry_later(self, exc: StoreError, who: str, counters: dict) -> None:
+        """After a StoreError: say so once (as `who`), count it in counters["db_errors"], reopen on the next
+        get(), and pause RETRY_PAUSE seconds before the worker tries again."""
+        if not counters.get("db_errors"):
+            print(f"{who}: {exc}; retrying every {RETRY_PAUSE:.0f} s", flush=True)
+        counters["db_errors"] = counters.get("db_errors", 0) + 1
+        self.failed()
+        time.sleep(RETRY_PAUSE)

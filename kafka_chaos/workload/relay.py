@@ -31,7 +31,6 @@ from kafka_chaos.workload.producer import error_code
 
 BATCH = 200          # rows published per turn at most
 EMPTY_PAUSE = 0.1    # seconds between looks at an empty outbox
-RETRY_PAUSE = 1.0    # seconds between tries while the database refuses work
 
 
 class Relay(Worker):
@@ -107,11 +106,7 @@ class Relay(Worker):
         self.counters["errors"] += 1
 
     def _db_failed(self, exc: store.StoreError) -> None:
-        if not self.counters["db_errors"]:
-            print(f"relay-{self.instance}: {exc}; retrying every {RETRY_PAUSE:.0f} s", flush=True)
-        self.counters["db_errors"] += 1
-        self.db.failed()
-        time.sleep(RETRY_PAUSE)
+        self.db.retry_later(exc, f"relay-{self.instance}", self.counters)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ from kafka_chaos.workload.drain import Drain
 
 OFFSETS = ("database", "kafka")
 SKIPPED = 1       # flags of a PROCESS event whose record dedup skipped (applied before)
-RETRY_PAUSE = 1.0  # seconds between tries while the database refuses work
 
 
 class Reposition(ConsumerRebalanceListener):
@@ -189,11 +188,7 @@ class Sink(Worker):
         self.counters["commits"] += 1
 
     def _db_failed(self, exc: store.StoreError) -> None:
-        if not self.counters["db_errors"]:
-            print(f"sink-{self.instance}: {exc}; retrying every {RETRY_PAUSE:.0f} s", flush=True)
-        self.counters["db_errors"] += 1
-        self.db.failed()
-        time.sleep(RETRY_PAUSE)
+        self.db.retry_later(exc, f"sink-{self.instance}", self.counters)
 
 
 if __name__ == "__main__":
