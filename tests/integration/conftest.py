@@ -56,11 +56,11 @@ def healthy(cluster):
 # Shipped scenarios whose faults hit only their own clients (crashes, fencing, crash points), each with its own
 # topics, groups and tables: they run side by side on the shared cluster, as `kchaos run` processes, once per
 # session; tests in several modules assert on their reports. Scenarios that fault brokers run alone.
-SIDE_BY_SIDE = ("auto-commit-consumer-crash", "commit-after-process-consumer-crash",   # the longest first "commit-before-process-consumer-crash",
-                "idempotent-producer-crash", "transactional-read-uncommitted", "transactional-producer-crash",
-                "transactional-fence-producer", "transform-no-seek", "transform-offsets-after-commit",
-                "sink-sqlite-crash", "sink-offsets-kafka", "outbox-relay-crash", "sink-postgresql-crash",
-                "sink-postgresql-offsets-kafka")
+SIDE_BY_SIDE = ("auto-commit-consumer-crash", "commit-after-process-consumer-crash",   # the longest first
+                "commit-before-process-consumer-crash", "idempotent-producer-crash", "transactional-read-uncommitted",
+                "transactional-producer-crash", "transactional-fence-producer", "transform-no-seek",
+                "transform-offsets-after-commit", "sink-sqlite-crash", "sink-offsets-kafka", "outbox-relay-crash",
+                "sink-postgresql-crash", "sink-postgresql-offsets-kafka")
 POSTGRESQL = ("sink-postgresql-crash", "sink-postgresql-offsets-kafka")   # need $KCHAOS_PG_DSN
 RUN_LIMIT = 600   # seconds all side-by-side runs may take together (each takes 30-90 s alone)
 AT_ONCE = 7       # runs at a time: two waves; twelve at once made 2 cores the bottleneck (producers fell far
@@ -108,13 +108,24 @@ def side_by_side(cluster, tmp_path_factory):
             output = (work / f"{name}.log").read_text(errors="replace")
             out[name] = (code, json.loads(report.read_text()) if report.exists() else None, output)
         time.sleep(0.5)
+    drop_topics(cluster)
     return out
+
+
+def drop_topics(cluster) -> None:
+    """Delete every topic but Kafka's own: a hundred partitions left behind slow the leader elections of the
+    tests after this one."""
+    with metadata.admin(cluster.bootstrap) as client:
+        names = [t for t in client.list_topics() if not t.startswith("__")]
+        if names:
+            client.delete_topics(names)
 
 
 def result(side_by_side, name):
     """(exit code, counts, report) of a side-by-side scenario that ran to a complete verdict, every fault
     applied and healed."""
     if name not in side_by_side:
+        assert name in POSTGRESQL, f"{name} is not in SIDE_BY_SIDE"
         if os.environ.get("KCHAOS_REQUIRE_CLUSTER"):
             pytest.fail(f"{name} did not run: ${scenario.PG_DSN_ENV} is not set (scripts/install-postgres.sh)")
         pytest.skip(f"no PostgreSQL here: ${scenario.PG_DSN_ENV} is not set (scripts/install-postgres.sh prints it)")

@@ -19,8 +19,7 @@ from kafka_chaos.faults import LEDGER, TIMELINE, Ledger
 from kafka_chaos.history import read_timeline
 from kafka_chaos.workload import read_status
 
-from .conftest import ROOT, result
-from .conftest import applied as reported
+from .conftest import ROOT
 
 
 def run_shipped(name, tmp_path, monkeypatch):
@@ -54,40 +53,6 @@ def test_acks0_to_a_paused_leader_is_never_acked_lost(healthy, tmp_path, monkeyp
     assert c["unacked_present"] + c["unacked_missing"] == c["sent"]
     assert c["log_duplicates"] == 0
     assert verdict.passed
-
-
-def test_auto_commit_consumer_crash_redelivers_what_was_processed_after_the_last_commit(side_by_side):
-    code, c, report = result(side_by_side, "auto-commit-consumer-crash")
-    assert len(reported(report["faults"], "crash")) == 2
-    assert c["reprocessed"] > 0, "records processed after the last auto-commit are delivered again"
-    assert code == 0 and report["passed"] and c["phantoms"] == 0
-
-
-def test_commit_after_process_consumer_crash_reprocesses_but_loses_nothing(side_by_side):
-    code, c, report = result(side_by_side, "commit-after-process-consumer-crash")
-    assert len(reported(report["faults"], "crash")) == 2
-    assert c["lost"] == 0
-    assert c["reprocessed"] > 0, "a crash mid-batch must re-deliver the uncommitted records"
-    assert code == 0 and report["passed"]
-
-
-def test_commit_before_process_consumer_crash_loses_records_that_stay_in_the_log(side_by_side):
-    code, c, report = result(side_by_side, "commit-before-process-consumer-crash")
-    assert c["lost"] > 0, "the verifier must find the committed-but-unprocessed records"
-    assert c["lost_in_log"] == c["lost"] and c["lost_from_log"] == 0
-    assert c["reprocessed"] == 0
-    lost = [a for a in report["anomalies"] if a["type"] == "lost"]
-    assert lost and all(a["where"] == "in_log" and a["near_fault"].startswith("crash") for a in lost)
-    assert code == 0 and report["passed"]
-
-
-def test_producer_crash_loses_nothing_acknowledged(side_by_side):
-    code, c, report = result(side_by_side, "idempotent-producer-crash")
-    assert len(reported(report["faults"], "crash")) == 2
-    restarts = [e["resolved"] for e in report["faults"] if e["action"] == "restart-worker"]
-    assert any("producer-1" in r for r in restarts) and any("producer-2" in r for r in restarts)
-    assert c["acked"] > 1000 and c["lost"] == 0 and c["phantoms"] == 0
-    assert code == 0 and report["passed"]
 
 
 def test_acks1_leader_cut_off_from_its_followers_loses_acknowledged_records(healthy, tmp_path, monkeypatch):

@@ -1,10 +1,7 @@
-"""The exactly-once family on the real cluster: transactions, read_committed and read_uncommitted, a fenced
-producer, a dangling transaction, the copier (consume-transform-produce), the inbox sink on SQLite and on
-PostgreSQL, the outbox relay. Each correct configuration shows no anomaly of its class, each broken one
-shows it, every time (the broken variants' crashes land at a crash point, not at a random moment).
-
-The scenarios that hit only their own clients (crashes, fencing) run side by side on the shared cluster
-(conftest's `side_by_side`); the ones that fault brokers run alone.
+"""The exactly-once family under broker faults, each run alone: transactions read read_committed while the
+leader is killed and a broker paused, the copier through crashes and a broker restart, and the audit waiting
+for a transaction a killed producer left open. The scenarios that fault only their own clients are in
+test_7_side_by_side.py.
 """
 
 import re
@@ -22,74 +19,7 @@ from kafka_chaos.faults import Ledger
 from kafka_chaos.history import read_timeline
 from kafka_chaos.workload import consumer
 
-from .conftest import ROOT, result
-def evidence(report, kind):
-    return [a for a in report["anomalies"] if a["type"] == kind]
-
-
-def test_read_uncommitted_reads_aborted_records_and_loses_nothing(side_by_side):
-    code, c, _ = result(side_by_side, "transactional-read-uncommitted")
-    assert code == 0 and c["aborted"] > 0 and c["aborted_reads"] > 0, c
-    assert c["lost"] == 0 and c["torn_transactions"] == 0 and c["acked"] > 500, c
-
-
-def test_a_producer_killed_mid_transaction_leaves_it_dangling_then_aborted_whole(side_by_side):
-    code, c, report = result(side_by_side, "transactional-producer-crash")
-    assert code == 0, c
-    assert c["dangling_transactions"] >= 1 and c["torn_transactions"] == 0 and c["aborted_reads"] == 0, c
-    assert c["lost"] == 0 and c["acked"] > 500, c
-    [d, *_] = evidence(report, "dangling_transaction")
-    assert "read_committed readers blocked" in d["detail"], d
-
-
-def test_a_fenced_producer_stops_and_only_committed_transactions_are_visible(side_by_side):
-    code, c, report = result(side_by_side, "transactional-fence-producer")
-    assert code == 0, c
-    fenced = [f for f in report["faults"] if f.get("action") == "fence-producer" and f.get("event") == "apply"]
-    assert fenced and "started producer-1" in fenced[0]["resolved"], report["faults"]
-    assert c["lost"] == 0 and c["torn_transactions"] == 0 and c["aborted_reads"] == 0 and c["acked"] > 500, c
-    run_dir = Path(report["run_dir"])
-    log = (run_dir / "logs" / "producer-0.log").read_text()
-    assert "ProducerFenced" in log, log   # the first producer learnt it was fenced, and stopped
-    first = history.read_file(run_dir / "history" / "producer-0.bin")
-    second = history.read_file(run_dir / "history" / "producer-1.bin")
-    assert (first["kind"] == history.TXN).any() and (second["t"].max() > first["t"].max()), \
-        "the second producer carries on after the first is fenced"
-
-
-def test_copier_without_a_rewind_after_abort_loses_the_aborted_inputs(side_by_side):
-    code, c, report = result(side_by_side, "transform-no-seek")
-    assert code == 0 and c["lost_effects"] > 0 and c["duplicate_effects"] == 0, c
-    assert c["effects"] + c["lost_effects"] == c["acked"], c   # every lost one is an input of an aborted copy
-    assert evidence(report, "lost_effect")
-
-
-def test_copier_committing_offsets_after_the_transaction_copies_twice(side_by_side):
-    code, c, report = result(side_by_side, "transform-offsets-after-commit")
-    assert code == 0 and c["duplicate_effects"] > 0 and c["lost_effects"] == 0, c
-    assert evidence(report, "duplicate_effect")[0]["near_fault"].startswith("crash copier"), report["anomalies"][:2]
-
-
-@pytest.mark.parametrize("name", ["sink-sqlite-crash", "sink-postgresql-crash"])
-def test_inbox_sink_applies_each_record_once_across_crashes(side_by_side, name):
-    code, c, _ = result(side_by_side, name)
-    assert code == 0, c
-    assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
-
-
-@pytest.mark.parametrize("name", ["sink-offsets-kafka", "sink-postgresql-offsets-kafka"])
-def test_sink_committing_offsets_to_kafka_after_the_database_applies_twice(side_by_side, name):
-    code, c, _ = result(side_by_side, name)
-    assert code == 0 and c["duplicate_effects"] > 0 and c["lost_effects"] == 0, c
-
-
-def test_outbox_relay_crash_duplicates_in_the_topic_but_not_in_the_effects(side_by_side):
-    code, c, _ = result(side_by_side, "outbox-relay-crash")
-    assert code == 0, c
-    assert c["log_duplicates"] > 0, c   # republished after the crash between the ack and the mark
-    assert c["effects"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
-
-
+from .conftest import ROOT
 # ---- the scenarios that fault brokers run alone ----
 
 def run_shipped(name, tmp_path, monkeypatch):
