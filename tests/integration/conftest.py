@@ -58,12 +58,12 @@ def healthy(cluster):
 # session; tests in several modules assert on their reports. Scenarios that fault brokers run alone.
 SIDE_BY_SIDE = ("auto-commit-consumer-crash", "commit-after-process-consumer-crash",   # the longest first
                 "commit-before-process-consumer-crash", "idempotent-producer-crash", "transactional-read-uncommitted",
-                "transactional-producer-crash", "transactional-fence-producer", "transform-no-seek",
+                "transactional-producer-crash", "transactional-fence-producer", "transform-copier-crash", "transform-no-seek",
                 "transform-offsets-after-commit", "sink-sqlite-crash", "sink-offsets-kafka", "outbox-relay-crash",
                 "sink-postgresql-crash", "sink-postgresql-offsets-kafka")
 POSTGRESQL = ("sink-postgresql-crash", "sink-postgresql-offsets-kafka")   # need $KCHAOS_PG_DSN
 RUN_LIMIT = 600   # seconds all side-by-side runs may take together (each takes 30-90 s alone)
-AT_ONCE = 7       # runs at a time: two waves; twelve at once made 2 cores the bottleneck (producers fell far
+AT_ONCE = 8       # runs at a time: two waves; twelve at once made 2 cores the bottleneck (producers fell far
                   # behind their rate, consumers took over a minute to join)
 
 

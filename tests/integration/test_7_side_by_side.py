@@ -96,6 +96,15 @@ def test_copier_committing_offsets_after_the_transaction_copies_twice(side_by_si
     assert evidence(report, "duplicate_effect")[0]["near_fault"].startswith("crash copier"), report["anomalies"][:2]
 
 
+def test_copier_survives_its_crashes_with_exactly_one_copy_each(side_by_side):
+    code, c, report = result(side_by_side, "transform-copier-crash")
+    assert code == 0 and len(reported(report["faults"], "crash")) == 2, report["faults"]
+    assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+    copier = history.read_dir(Path(report["run_dir"]) / "history")["copier"]
+    outcomes = copier["flags"][copier["kind"] == history.TXN]
+    assert (outcomes == history.TXN_ABORTED).any(), "the copier's own aborts must run in every run"
+
+
 @pytest.mark.parametrize("name", ["sink-sqlite-crash", "sink-postgresql-crash"])
 def test_inbox_sink_applies_each_record_once_across_crashes(side_by_side, name):
     code, c, _ = result(side_by_side, name)
