@@ -1,4 +1,4 @@
-"""The database layer, on SQLite always and on PostgreSQL when KCHAOS_TEST_PG_DSN names one
+"""The database layer, on SQLite always and on PostgreSQL when KCHAOS_PG_DSN names one
 (`dsn=$(bash scripts/install-postgres.sh)` makes a local one): one transaction per batch, duplicate effects
 visible, dedup through the inbox, stored offsets, the outbox relayed by its sent flag, the audit's events."""
 
@@ -11,8 +11,8 @@ from kafka_chaos import history, store
 from kafka_chaos.errors import UsageError
 from kafka_chaos.store import StoreError
 
-PG_DSN = os.environ.get("KCHAOS_TEST_PG_DSN")
-needs_pg = pytest.mark.skipif(not PG_DSN, reason="KCHAOS_TEST_PG_DSN is not set (a postgresql:// DSN; "
+PG_DSN = os.environ.get("KCHAOS_PG_DSN")
+needs_pg = pytest.mark.skipif(not PG_DSN, reason="KCHAOS_PG_DSN is not set (a postgresql:// DSN; "
                                                  "scripts/install-postgres.sh prints one)")
 
 

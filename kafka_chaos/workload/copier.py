@@ -35,7 +35,7 @@ from kafka_chaos.history import ACK, COMMIT, ERROR, OUTPUT, POLL, SEND, TXN, TXN
 from kafka_chaos.workload import Worker
 from kafka_chaos.workload.consumer import METADATA_AGE_MS, partitions, record_events
 from kafka_chaos.workload.drain import Drain
-from kafka_chaos.workload.producer import error_code, flush_then_abort, guarded_call
+from kafka_chaos.workload.producer import INIT_WAIT, error_code, flush_then_abort, guarded_call
 
 
 class Copier(Worker):
@@ -59,7 +59,7 @@ class Copier(Worker):
         draws = random.Random(f"{s['seed']}-copier-{self.instance}")
         safe: dict = {}   # partition -> the next offset a committed transaction carried (where an abort goes back to)
         number = 0
-        why = guarded_call(producer.init_transactions, "init_transactions", c["timeout"], self)
+        why = guarded_call(producer.init_transactions, "init_transactions", INIT_WAIT, self)
         if why:
             close_producer(producer, timeout=5)
             consumer.close(autocommit=False)

@@ -31,6 +31,9 @@ from kafka_chaos.workload import Worker
 BATCH = 50  # records handed to the client per loop turn at most
 WATCHDOG_GRACE = 15.0   # seconds a transaction call may take past transaction_timeout before it counts as hung
 STOP_GRACE = 5.0        # after SIGTERM, seconds a transaction call still gets
+# init_transactions retries on its own for max_block_ms (60 s): after a crash while a broker is down it waits for
+# the coordinator and for the dead instance's open transaction to be aborted; the watchdog gives it that time
+INIT_WAIT = 60.0
 _ERROR_CODES = [
     ((KafkaTimeoutError, RequestTimedOutError), "timeout"),
     ((NotLeaderForPartitionError,), "not-leader"),
@@ -92,7 +95,7 @@ class Producer(Worker):
         self.txn_began = time.time()
         client = bootstrapped(s["bootstrap"], functools.partial(KafkaProducer, **config), timeout_ms)
         if txn:
-            why = guarded_call(client.init_transactions, "init_transactions", txn["timeout"], self)
+            why = guarded_call(client.init_transactions, "init_transactions", INIT_WAIT, self)
             if why:
                 close_producer(client, timeout=5)
                 raise SystemExit(f"producer-{self.instance}: {why}")

@@ -63,8 +63,9 @@ SIDE_BY_SIDE = ("auto-commit-consumer-crash", "commit-after-process-consumer-cra
                 "sink-postgresql-crash", "sink-postgresql-offsets-kafka")
 POSTGRESQL = ("sink-postgresql-crash", "sink-postgresql-offsets-kafka")   # need $KCHAOS_PG_DSN
 RUN_LIMIT = 600   # seconds all side-by-side runs may take together (each takes 30-90 s alone)
-AT_ONCE = 8       # runs at a time: two waves; twelve at once made 2 cores the bottleneck (producers fell far
-                  # behind their rate, consumers took over a minute to join)
+AT_ONCE = 7       # runs at a time; twelve at once made 2 cores the bottleneck (producers fell far
+                  # behind their rate, consumers took over a minute to join); at 8 the transactional
+                  # producers reached a quarter of their rate
 
 
 def live(path: Path, cluster, out_dir: Path) -> Path:

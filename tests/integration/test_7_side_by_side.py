@@ -56,14 +56,14 @@ def evidence(report, kind):
 def test_read_uncommitted_reads_aborted_records_and_loses_nothing(side_by_side):
     code, c, _ = result(side_by_side, "transactional-read-uncommitted")
     assert code == 0 and c["aborted"] > 0 and c["aborted_reads"] > 0, c
-    assert c["lost"] == 0 and c["torn_transactions"] == 0 and c["acked"] > 500, c
+    assert c["lost"] == 0 and c["torn_transactions"] == 0 and c["acked"] > 200, c
 
 
 def test_a_producer_killed_mid_transaction_leaves_it_dangling_then_aborted_whole(side_by_side):
     code, c, report = result(side_by_side, "transactional-producer-crash")
     assert code == 0, c
     assert c["dangling_transactions"] >= 1 and c["torn_transactions"] == 0 and c["aborted_reads"] == 0, c
-    assert c["lost"] == 0 and c["acked"] > 500, c
+    assert c["lost"] == 0 and c["acked"] > 200, c
     [d, *_] = evidence(report, "dangling_transaction")
     assert "read_committed readers blocked" in d["detail"], d
 
@@ -73,7 +73,7 @@ def test_a_fenced_producer_stops_and_only_committed_transactions_are_visible(sid
     assert code == 0, c
     fenced = [f for f in report["faults"] if f.get("action") == "fence-producer" and f.get("event") == "apply"]
     assert fenced and "started producer-1" in fenced[0]["resolved"], report["faults"]
-    assert c["lost"] == 0 and c["torn_transactions"] == 0 and c["aborted_reads"] == 0 and c["acked"] > 500, c
+    assert c["lost"] == 0 and c["torn_transactions"] == 0 and c["aborted_reads"] == 0 and c["acked"] > 200, c
     run_dir = Path(report["run_dir"])
     log = (run_dir / "logs" / "producer-0.log").read_text()
     assert "ProducerFenced" in log, log   # the first producer learnt it was fenced, and stopped
