@@ -69,5 +69,7 @@ def test_a_fencing_error_names_its_real_cause():
     fenced = "commit_transaction failed: ProducerFencedError: [Error 90]"
     assert "past transaction_timeout 10 s: its coordinator aborted it" in real_cause(fenced, 12.5, 10.0)
     assert "another producer with the same transactional.id" in real_cause(fenced, 0.3, 10.0)
+    bumped = "abort_transaction failed: KafkaError: Invalid transition attempted from state BUMPING_PRODUCER_EPOCH"
+    assert "lost its epoch while aborting" in real_cause(bumped, 1.0, 10.0)
     assert real_cause("commit_transaction did not return within 25 s", 30, 10) == \
         "commit_transaction did not return within 25 s"

@@ -222,6 +222,8 @@ def real_cause(why: str, age: float, timeout: float) -> str:
                 "coordinator aborted it; Kafka reports that as fencing)")
     if "ProducerFenced" in why:
         return f"{why} (another producer with the same transactional.id fenced this one)"
+    if "BUMPING_PRODUCER_EPOCH" in why:   # kafka-python 3.0: fenced while it bumped its epoch to abort
+        return f"{why} (the producer lost its epoch while aborting: fenced, or its transaction timed out)"
     return why
 
 
