@@ -149,7 +149,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             "producer_config": s.producer.config, "mode": s.consumer.mode,
             "process_time": s.consumer.process_time, "consumer_config": s.consumer.config,
             "idle": 1.0, "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120,
-            "txn": txn_settings(s, stamp), "seed": s.seed, "copier": copier_settings(s, stamp, topic, group)}
+            "txn": txn_settings(s, run_id), "seed": s.seed, "copier": copier_settings(s, run_id, topic, group)}
         db = database(s, run_dir, run_id)
         if s.sink:
             settings["sink"] = {**db, "offsets": s.sink.offsets, "dedup": s.sink.dedup,
@@ -217,13 +217,13 @@ def output_topic(topic: str) -> str:
     return topic + "-out"
 
 
-def copier_settings(s, stamp: str, topic: str, group: str) -> dict | None:
+def copier_settings(s, run_id: str, topic: str, group: str) -> dict | None:
     """The copier's settings (None without a copier). Its transactional id is the same for every instance:
     a restarted copier fences the crashed one and aborts its open transaction (init_transactions)."""
     c = s.copier
     if c is None:
         return None
-    return {"topic_out": output_topic(topic), "group": group + "-copier", "transactional_id": f"kchaos-{stamp}-copier",
+    return {"topic_out": output_topic(topic), "group": group + "-copier", "transactional_id": f"kchaos-{run_id}-copier",
             "txn_size": c.txn_size, "abort_ratio": c.abort_ratio, "timeout": c.transaction_timeout,
             "on_abort": c.on_abort, "offsets": c.offsets}
 
@@ -238,14 +238,15 @@ def _wait_joined(workers, run_dir: Path, deadline: float, role: str = "consumer"
     return False
 
 
-def txn_settings(s, stamp: str) -> dict | None:
+def txn_settings(s, run_id: str) -> dict | None:
     """The transactional producer's settings (None for any other semantic). Without a transactional_id in the
-    scenario each producer instance gets its own, kchaos-<stamp>-<name>-<instance>: a restarted producer
+    scenario each producer instance gets its own, kchaos-<run id>-<name>-<instance> (the random run id: two runs
+    started in the same second must never fence each other's producers): a restarted producer
     then leaves the crashed one's open transaction to the coordinator's timeout instead of fencing it."""
     p = s.producer
     if p.semantic != "transactional":
         return None
-    return {"transactional_id": p.transactional_id or f"kchaos-{stamp}-{s.name}", "given": bool(p.transactional_id),
+    return {"transactional_id": p.transactional_id or f"kchaos-{run_id}-{s.name}", "given": bool(p.transactional_id),
             "txn_size": p.txn_size, "abort_ratio": p.abort_ratio, "timeout": p.transaction_timeout, "seed": s.seed}
 
 

@@ -160,7 +160,7 @@ class ProducerSpec:
     txn_size: int | None = None  # records per transaction (the last one may be shorter)
     abort_ratio: float | None = None  # fraction of transactions aborted on purpose (seeded draws)
     transaction_timeout: float | None = None  # seconds; kafka-python's transaction_timeout_ms
-    transactional_id: str | None = None  # None: the runner derives kchaos-<stamp>-<name>-<producer instance>
+    transactional_id: str | None = None  # None: the runner derives kchaos-<run id>-<name>-<producer instance>
 
 
 @dataclass(frozen=True)
