@@ -63,9 +63,7 @@ class Ledger:
         return data
 
     def _save(self, entries: list[dict]) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(entries, indent=1))
-        tmp.replace(self.path)
+        files.write_atomic(self.path, json.dumps(entries, indent=1))
 
     def add(self, entry: dict) -> None:
         self._save(self.entries() + [entry])

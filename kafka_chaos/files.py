@@ -52,3 +52,16 @@ def read_json(path: Path, limit: int, what: str):
         raise UsageError(f"{path}:{e.lineno}: {what} is not valid JSON ({e.msg})") from None
     except RecursionError:
         raise UsageError(f"{path}: {what} is nested too deeply") from None
+
+
+def write_atomic(path: Path, text: str, private: bool = False) -> None:
+    """Write `text` to `path` through a temporary file beside it and a rename, so a reader never sees half a
+    file; `private` creates it readable by its owner only from the first byte (raw client settings)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    if private:
+        os.chmod(tmp, 0o600)   # an older tmp file keeps its mode through O_TRUNC
+    tmp.replace(path)

@@ -23,6 +23,7 @@ from rich.markup import escape
 from kafka_chaos import faults, history, netfaults, rundir, schedule, scenario, store, verify
 from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
 from kafka_chaos.errors import ClusterError, FaultError, PreflightError
+from kafka_chaos.files import write_atomic
 from kafka_chaos.history import HistoryWriter, new_run_id
 from kafka_chaos.progress import Progress
 from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer, read_status
@@ -171,7 +172,8 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         t0 = time.time()   # the clock starts with a consumer in place: faults at +3s hit a running workload
         settings["deadline"] = t0 + s.duration
         (run_dir / "meta.json").write_text(json.dumps({
-            "t0": t0, "run_id": run_id, "topic": topic, "output_topic": output_topic(topic) if s.copier else None, "records_before": held, "bootstrap": brokers.bootstrap,
+            "t0": t0, "run_id": run_id, "topic": topic, "output_topic": output_topic(topic) if s.copier else None,
+            "records_before": held, "bootstrap": brokers.bootstrap,
             "containers": brokers.containers, "image": getattr(brokers, "image", ""),
             "replay_of": str(replay_from or ""),
             "planned": [{k: v for k, v in p.__dict__.items() if k != "spec"} for p in plan]}, indent=1, default=str))
@@ -319,8 +321,7 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
     if p.action == "crash":
         entry = faults.start_entry(p, t0)
         try:
-            point = getattr(p.spec, "point", None)
-            entry.update(resolved=workers.crash(p.target, point), ok=True)
+            entry.update(resolved=workers.crash(p.target, p.spec.point), ok=True)
             crashed.add(p.target)
         except ClusterError as exc:
             entry.update(ok=False, error=str(exc))
@@ -346,6 +347,7 @@ def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:
 def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id) -> None:
     """Heal, let the producer flush, drain the consumer (and copier), then audit the log (and the output)."""
     effects_done, relay_done = False, True
+    db = database(s, run_dir, run_id)   # the sink's and outbox's, if either runs
     start = time.monotonic()
     with console.status("healing faults and waiting for a healthy cluster …"):
         engine.heal_all()
@@ -360,7 +362,7 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
     if "relay" in writers(s):   # the outbox step is done: the relay publishes what is left, then stops
         if not workers.alive("relay"):
             console.print(f"relay not running at the end; started {workers.start('relay')} to drain")
-        _flag(run_dir, RELAY_DRAIN, time.time() + s.drain_timeout)
+        write_atomic(run_dir / RELAY_DRAIN, str(time.time() + s.drain_timeout))
         with console.status("the relay publishes the rest of the outbox …"):
             _stop_writer(console, workers, "relay", s.drain_timeout + 15)
         relays = [v for k, v in read_status(run_dir).items() if k.startswith("relay-")]
@@ -373,7 +375,7 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
         if not workers.alive(role):
             console.print(f"{role} not running at the end; started {workers.start(role)} to drain")
     deadline = time.time() + s.drain_timeout
-    _flag(run_dir, DRAIN_FLAG, deadline)
+    write_atomic(run_dir / DRAIN_FLAG, str(deadline))   # a worker never reads a half-written deadline
     for role in readers(s):
         start = time.monotonic()
         with console.status(f"draining the {role} (at most {s.drain_timeout:.0f} s) …"):
@@ -392,7 +394,7 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
         elif any(v.get("drain_timed_out") or v.get("hard_deadline") for v in stopped.values()) or not drained:
             _warn(console, run_dir, f"the {role} did not catch up within drain_timeout ({s.drain_timeout:.0f} s): "
                                     + ("records it never reached are counted as unread, not lost; raise drain_timeout"
-                                       if role == "consumer" else "the output topic is not judged; raise drain_timeout"))
+                                       if role == "consumer" else "its effects are not judged; raise drain_timeout"))
         elif role in ("copier", "sink"):
             effects_done = True
     with console.status("auditing the log …"):
@@ -404,7 +406,6 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
                 out = consumer.read_log(brokers.bootstrap, output_topic(topic), writer, audit_timeout(s), run_id,
                                         stream=history.OUTPUT)
                 audit["output"] = {**out, "complete": effects_done}
-            db = database(s, run_dir, run_id)
             if s.sink:
                 audit["effects"] = {"rows": store.audit_effects(db["dsn"], db["prefix"], writer),
                                     "complete": effects_done}
@@ -413,15 +414,12 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
                                    "complete": relay_done}
         finally:
             writer.close()
-            db = database(s, run_dir, run_id) if s.sink or "relay" in writers(s) else None
             if db and store.is_postgresql(db["dsn"]):   # the history holds it all now (or the run failed)
                 try:
                     store.drop_tables(db["dsn"], db["prefix"])
                 except store.StoreError as exc:
                     _warn(console, run_dir, f"could not drop this run's tables ({db['prefix']}*): {exc}")
-    tmp = run_dir / f".{verify.AUDIT}.tmp"
-    tmp.write_text(json.dumps({"complete": True, **audit}))
-    tmp.replace(run_dir / verify.AUDIT)   # only a complete audit lets the verifier judge the log
+    write_atomic(run_dir / verify.AUDIT, json.dumps({"complete": True, **audit}))   # only a complete audit counts
     waited = f" (waited {audit['lso_wait_s']:.1f} s for an open transaction to end)" if audit["lso_wait_s"] >= 1 else ""
     console.print(f"audit: {audit['records']} records in the log{waited}", highlight=False)
 
@@ -436,13 +434,6 @@ def _stop_writer(console, workers, role: str, grace: float) -> None:
             workers.current(role).kill()
             workers.wait(role, 10)
     workers.check(role)
-
-
-def _flag(run_dir: Path, name: str, deadline: float) -> None:
-    """Write a drain flag with its deadline, atomically: a worker never reads a half-written one."""
-    tmp = run_dir / f".{name}.tmp"
-    tmp.write_text(str(deadline))
-    tmp.replace(run_dir / name)
 
 
 def _warn(console, run_dir: Path, text: str) -> None:

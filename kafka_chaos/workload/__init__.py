@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from kafka_chaos.errors import KchaosError
-from kafka_chaos.files import read_json
+from kafka_chaos.files import read_json, write_atomic
 from kafka_chaos.history import HistoryWriter
 
 SETTINGS = "workers.json"
@@ -59,9 +59,8 @@ class Worker:
         self._status_at = now
         folder = self.run_dir / "status"
         folder.mkdir(exist_ok=True)
-        tmp = folder / f".{self.role}-{self.instance}.tmp"
-        tmp.write_text(json.dumps({**self.counters, "t": now, "pid": os.getpid()}))
-        tmp.replace(folder / f"{self.role}-{self.instance}.json")
+        write_atomic(folder / f"{self.role}-{self.instance}.json",
+                     json.dumps({**self.counters, "t": now, "pid": os.getpid()}))
 
 
 def read_status(run_dir: Path) -> dict[str, dict]:

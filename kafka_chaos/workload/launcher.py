@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from kafka_chaos.errors import ClusterError
+from kafka_chaos.files import write_atomic
 from kafka_chaos.history import ROLES
 from kafka_chaos.workload import CRASH_POINT, SETTINGS
 
@@ -29,10 +30,8 @@ class Workers:
         instance = len(self.procs[role])
         if role in ("producer", "outbox"):   # the writers: how many records this instance writes
             self.settings["counts"][str(instance)] = count
-        tmp = self.run_dir / f".{SETTINGS}.tmp"   # private (raw client settings) and replaced atomically,
-        tmp.write_text(json.dumps(self.settings))  # so a starting worker never reads half a file
-        tmp.chmod(0o600)
-        tmp.replace(self.run_dir / SETTINGS)
+        # private (raw client settings) and replaced atomically, so a starting worker never reads half a file
+        write_atomic(self.run_dir / SETTINGS, json.dumps(self.settings), private=True)
         log = open(self.run_dir / "logs" / f"{role}-{instance}.log", "w")
         proc = subprocess.Popen([sys.executable, "-m", f"kafka_chaos.workload.{role}", str(self.run_dir), str(instance)],
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
