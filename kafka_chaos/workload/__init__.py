@@ -41,6 +41,12 @@ class Worker:
     def _on_term(self, *_):
         self.stopping = True
 
+    def note_assignment(self, client) -> None:
+        """Publish, once, that the client has partitions: the runner starts the clock on it (every reader)."""
+        if "assigned" not in self.counters and client.assignment():
+            self.counters["assigned"] = len(client.assignment())
+            self.publish(force=True)
+
     def crash_point(self) -> None:
         """Die here (SIGKILL, nothing flushed) if the runner asked for it: a fault `crash` with `point:
         after-commit` lands exactly between a worker's commit and what must follow it (the copier's offsets

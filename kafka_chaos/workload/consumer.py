@@ -56,9 +56,7 @@ class Consumer(Worker):
             while not self.stopping and not self.drain.out_of_time():
                 self.history.check()
                 batch = client.poll(timeout_ms=500)
-                if "assigned" not in self.counters and client.assignment():
-                    self.counters["assigned"] = len(client.assignment())   # the runner starts the clock on it
-                    self.publish(force=True)
+                self.note_assignment(client)
                 records = [r for part in batch.values() for r in part]
                 if records:
                     idle_since = time.time()

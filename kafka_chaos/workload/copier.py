@@ -69,9 +69,7 @@ class Copier(Worker):
             while not self.stopping and not drain.out_of_time():
                 self.history.check()
                 batch = consumer.poll(timeout_ms=500, max_records=c["txn_size"])
-                if "assigned" not in self.counters and consumer.assignment():
-                    self.counters["assigned"] = len(consumer.assignment())
-                    self.publish(force=True)
+                self.note_assignment(consumer)
                 records = [r for part in batch.values() for r in part]
                 if not records:
                     if drain.caught_up(consumer, idle_since):

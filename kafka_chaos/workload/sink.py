@@ -84,9 +84,7 @@ class Sink(Worker):
                 if self.pending and not self._reposition(client):
                     continue
                 batch = client.poll(timeout_ms=500)
-                if "assigned" not in self.counters and client.assignment():
-                    self.counters["assigned"] = len(client.assignment())
-                    self.publish(force=True)
+                self.note_assignment(client)
                 records = self._unpending(batch)
                 if records:
                     idle_since = time.time()
