@@ -7,6 +7,7 @@
 # captures it. The password is generated once and kept in $KCHAOS_PG_PASSWORD_FILE (mode 600).
 # Needs root. Safe to run again.
 set -euo pipefail
+cd /   # the postgres user may not enter the caller's directory (e.g. a private temporary clone)
 password_file=${KCHAOS_PG_PASSWORD_FILE:-/var/lib/postgresql/kchaos.password}
 say() { echo "$@" >&2; }
 
