@@ -116,7 +116,8 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
     run_dir.mkdir(parents=True)
     (run_dir / faults.PID_FILE).write_text(str(os.getpid()))
     (run_dir / "scenario.json").write_text(json.dumps(mask(s.to_dict()), indent=1, default=str))
-    topic = f"{s.topic.name}-{stamp}"
+    run_id = new_run_id()
+    topic, group = run_names(s, stamp, run_id)
     override = (broker_override(run_dir, Path(s.cluster.compose), s.cluster.broker_config)
                 if s.cluster.compose and s.cluster.broker_config else None)
     brokers = open_cluster(s.cluster, override)
@@ -138,8 +139,6 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
         if held:
             _warn(console, run_dir, f"topic {topic} already held {held} records before the run: they are not "
                                     "this run's and are counted as foreign, never as ours")
-        run_id = new_run_id()
-        group = f"kchaos-{stamp}-{s.name}"
         engine = faults.FaultEngine(brokers, run_dir, {s.topic.name: topic}, s.seed, group)
         plan = replayed if replayed is not None else schedule.plan(s.faults, s.duration, s.seed, s.nemesis)
         ready_by = time.time() + CONSUMER_READY
@@ -259,8 +258,15 @@ def audit_timeout(s) -> float:
     return max(60.0, s.drain_timeout, txn + 30.0 if txn else 0.0)
 
 
+def run_names(s, stamp: str, run_id: str) -> tuple[str, str]:
+    """The run's topic and consumer group: the stamp for people, the run id so that no two runs share them (two
+    runs started in the same second from different run directories once shared a topic, and each counted the
+    other's records as foreign and their copies as duplicate effects)."""
+    return f"{s.topic.name}-{stamp}-{run_id[:8]}", f"kchaos-{stamp}-{run_id[:8]}-{s.name}"
+
+
 def _unique_stamp(runs_dir: Path, name: str) -> str:
-    """A timestamp no other run directory of this scenario uses (it also names the topic and group)."""
+    """A timestamp no other run directory of this scenario uses (with the run id it names the topic and group)."""
     base = time.strftime("%Y%m%d-%H%M%S")
     stamp, n = base, 1
     while (runs_dir / f"{stamp}-{name}").exists():

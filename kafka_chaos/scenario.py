@@ -857,7 +857,7 @@ class _Parser:
         name = DEFAULT_TOPIC["name"]
         if "name" in m:
             name = self.text(m["name"], "topic.name", topics.MAX_NAME,
-                             why="; Kafka allows 249 and kchaos appends -<run stamp>")
+                             why="; Kafka allows 249 and kchaos appends -<run stamp>-<run id>")
             problem = topics.name_problem(name)
             if problem:
                 raise self.error(m["name"], "topic.name", f"{_shown(name)} {problem}")

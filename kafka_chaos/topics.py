@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# kchaos creates "<name>-<stamp>" (stamp: YYYYmmdd-HHMMSS[.n], up to ~22 characters) and Kafka's limit is
-# 249, so the scenario's part stays well below it.
+# kchaos creates "<name>-<stamp>-<run id>" and "<name>-<stamp>-<run id>-out" (stamp: YYYYmmdd-HHMMSS[.n], up to
+# ~22 characters; run id: 8 hex digits) and Kafka's limit is 249, so the scenario's part stays well below it.
 MAX_NAME = 200
 NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 MAX_PARTITIONS = 10_000      # far above a test topic's needs; each partition costs broker memory and files
@@ -83,7 +83,7 @@ def name_problem(name: str) -> str | None:
     """Why Kafka would refuse topic `name` (with kchaos's suffix), or None; the reason reads after the name."""
     if len(name) > MAX_NAME:
         return (f"is {len(name)} characters (allowed: at most {MAX_NAME}; Kafka allows 249 and kchaos appends "
-                "-<run stamp>)")
+                "-<run stamp>-<run id>)")
     if not NAME_RE.match(name):
         return "is not a Kafka topic name (letters, digits, . _ -)"
     if name in (".", ".."):

@@ -7,7 +7,9 @@ import pytest
 
 from kafka_chaos import files, rundir
 from kafka_chaos.errors import UsageError
-from kafka_chaos.runner import _clean_up, replay_plan
+from kafka_chaos import scenario
+from kafka_chaos.history import new_run_id
+from kafka_chaos.runner import _clean_up, replay_plan, run_names
 
 SPEC = {"action": "pause", "target": "broker(1)", "at": 1.0, "every": None, "count": None, "jitter": 0.0,
         "duration": 2.0, "line": 9}
@@ -116,3 +118,15 @@ def test_clean_up_prints_error_messages_with_markup_characters_as_they_are(tmp_p
     text = out.getvalue()
     assert "could not stop workers: worker [/x] gone [bold]" in text
     assert f"history kept: kchaos verify {run_dir}" in text
+
+
+def test_two_runs_started_in_the_same_second_never_share_a_topic_or_group(tmp_path):
+    # side by side, transform-no-seek and transform-copier-crash (both topic "chaos") started in the same second
+    # shared "chaos-<stamp>": each counted the other's 3,800 records as foreign and 2,379 copies as duplicates
+    p = tmp_path / "s.yaml"
+    p.write_text("name: s\nduration: 5s\ncluster: {compose: compose/kraft-3.yml}\nproducer: {semantic: idempotent}\n"
+                 "consumer: {mode: commit-after-process}\n")
+    s = scenario.load(p)
+    first, second = run_names(s, "20261126-144207", new_run_id()), run_names(s, "20261126-144207", new_run_id())
+    assert first[0] != second[0] and first[1] != second[1]
+    assert first[0].startswith("chaos-20261126-144207-") and s.name in first[1]

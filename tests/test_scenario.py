@@ -997,7 +997,7 @@ NAMES = [
     ("topic name", doc(topic="{name: 'a b'}"), 3, "topic.name", "'a b' is not a Kafka topic name (letters, digits, . _ -)"),
     ("topic ..", doc(topic="{name: '..'}"), 3, "topic.name", "'..' is not a Kafka topic name (Kafka refuses . and ..)"),
     ("topic length", doc(topic="{name: " + "t" * 201 + "}"), 3, "topic.name",
-     "is 201 characters long (allowed: at most 200; Kafka allows 249 and kchaos appends -<run stamp>)"),
+     "is 201 characters long (allowed: at most 200; Kafka allows 249 and kchaos appends -<run stamp>-<run id>)"),
     ("topic config key", doc(topic="{config: {min.insync.replica: 2}}"), 3, "topic.config.min.insync.replica",
      "not a Kafka topic config (did you mean min.insync.replicas? known: cleanup.policy,"),
     ("cleanup.policy", doc(topic="{config: {cleanup.policy: deleet}}"), 3, "topic.config.cleanup.policy",

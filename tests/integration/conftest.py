@@ -135,6 +135,8 @@ def result(side_by_side, name):
     assert report["complete"], (name, report["incomplete"], output[-2000:])
     assert not [f for f in report["faults"] if f.get("event") == "apply" and not f.get("ok")], report["faults"]
     assert "NOT healed" not in output, output[-2000:]
+    assert report["counts"]["foreign"] == 0, (name, "another run wrote to this run's topic", output[-2000:])
+    assert code == 0, (name, code, output[-3000:])   # every side-by-side verdict is expected to pass
     return code, report["counts"], report
 
 
