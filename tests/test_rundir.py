@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from kafka_chaos import files, rundir
+from kafka_chaos import files
 from kafka_chaos.errors import UsageError
 from kafka_chaos import scenario
 from kafka_chaos.history import new_run_id
