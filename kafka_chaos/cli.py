@@ -51,6 +51,18 @@ app.add_typer(cluster_app, name="cluster")
 _debug = False
 
 
+def _project_option():
+    return typer.Option(None, "--project", envvar="KCHAOS_PROJECT", show_envvar=True,
+                        help="Compose project name of a cluster kchaos starts (default kchaos); with --port-base, "
+                             "a second cluster runs beside the first.")
+
+
+def _port_base_option():
+    return typer.Option(None, "--port-base", envvar="KCHAOS_PORT_BASE", show_envvar=True,
+                        help="First host port of a cluster kchaos starts: its brokers listen on 127.0.0.1 from "
+                             "there up (default: the compose file's, 19092-19094).")
+
+
 def _version(value: bool):
     if value:
         console.print(f"kchaos {__version__}")
@@ -113,23 +125,27 @@ def image_build(kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka r
 
 
 # ---------------------------------------------------------------- cluster
-def _compose_cluster(compose: Path):
+def _compose_cluster(compose: Path, project: str | None = None, port_base: int | None = None):
     from kafka_chaos.cluster import ComposeCluster
 
     if not compose.is_file():
         raise UsageError(f"--compose: {compose} does not exist (run from the repository root or pass --compose)")
-    return ComposeCluster(compose)
+    return ComposeCluster(compose, project=project, port_base=port_base)
 
 
 @cluster_app.command("up")
 def cluster_up(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file of the cluster."),
                kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka version of the image."),
-               timeout: float = typer.Option(180, help="Seconds to wait for all brokers.")):
-    """Start the cluster and wait until every broker is registered and an RF=3 topic works."""
+               timeout: float = typer.Option(180, help="Seconds to wait for all brokers."),
+               project: Optional[str] = _project_option(), port_base: Optional[int] = _port_base_option()):
+    """Start the cluster and wait until every broker is registered and an RF=3 topic works.
+
+    Example: kchaos cluster up --project second --port-base 29092   (a second cluster on 29092-29094)
+    """
     from kafka_chaos.cluster import metadata
 
     def body():
-        cluster = _compose_cluster(compose)
+        cluster = _compose_cluster(compose, project, port_base)
         start = time.monotonic()
         with console.status("starting containers …"):
             used = cluster.up(kafka_version)
@@ -143,21 +159,23 @@ def cluster_up(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file 
 
 
 @cluster_app.command("status")
-def cluster_status(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file of the cluster.")):
+def cluster_status(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file of the cluster."),
+                   project: Optional[str] = _project_option(), port_base: Optional[int] = _port_base_option()):
     """Table of brokers: id, container, state, host port, active controller, partitions led."""
     def body():
-        cluster = _compose_cluster(compose)
+        cluster = _compose_cluster(compose, project, port_base)
         cluster.refresh()
         _print_status(cluster)
     guarded(body)
 
 
 @cluster_app.command("down")
-def cluster_down(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file of the cluster.")):
+def cluster_down(compose: Path = typer.Option(DEFAULT_COMPOSE, help="Compose file of the cluster."),
+                 project: Optional[str] = _project_option(), port_base: Optional[int] = _port_base_option()):
     """Remove the cluster's containers, networks and volumes."""
     def body():
         with console.status("removing cluster …"):
-            _compose_cluster(compose).down()
+            _compose_cluster(compose, project, port_base).down()
         console.print("[green]cluster removed[/]")
     guarded(body)
 
@@ -199,7 +217,8 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         runs: Path = typer.Option(Path("runs"), help="Folder for run directories."),
         keep_cluster: bool = typer.Option(False, "--keep-cluster",
                                           help="Leave a cluster kchaos started running afterwards."),
-        kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka version when kchaos starts the cluster.")):
+        kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka version when kchaos starts the cluster."),
+        project: Optional[str] = _project_option(), port_base: Optional[int] = _port_base_option()):
     """Run a scenario: start the cluster, play the workload and the faults, heal, verify, report.
 
     The run directory (runs/<time>-<name>/) keeps the scenario, the fault timeline and every
@@ -208,10 +227,15 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
     (the scenario is that run's scenario.json unless FILE is given).
 
     Example: kchaos run scenarios/acks1-leader-kill.yaml --json report.json
+
+    Two runs that each start their own cluster, side by side:
+    kchaos run a.yaml --project a --port-base 29092 & kchaos run b.yaml --project b --port-base 39092
     """
     def body():
         from kafka_chaos import report, runner, scenario
+        from kafka_chaos.cluster.compose import deployment
 
+        deployment(project, port_base)   # a bad --project or --port-base is exit 2 before anything starts
         if file is not None:
             s = scenario.load(file)
         elif replay is not None:
@@ -219,7 +243,7 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         else:
             raise UsageError("give a scenario FILE, or --replay RUN_DIR")
         result = runner.run(s, runs_dir=runs, keep_cluster=keep_cluster, kafka_version=kafka_version,
-                            console=console, replay_from=replay)
+                            console=console, replay_from=replay, project=project, port_base=port_base)
         report.print_verdict(console, result.verdict, result.run_dir, result.heals, s)
         if json_out:
             report.write_json(json_out, result.verdict, result.run_dir)

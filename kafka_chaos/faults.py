@@ -135,7 +135,7 @@ def run_brokers(run_dir: Path, ledger: Ledger, entries: list[dict], trusted=None
     a run healed by `cluster.commands` needs `trusted`, the scenario the user ran (their own file), and its
     hosts and commands must be the run's."""
     from kafka_chaos.cluster.commands import CommandBrokers
-    from kafka_chaos.cluster.compose import PROJECT, discover
+    from kafka_chaos.cluster.compose import deployment, discover
 
     s = rundir.scenario_of(run_dir)
     c = s.cluster
@@ -150,7 +150,8 @@ def run_brokers(run_dir: Path, ledger: Ledger, entries: list[dict], trusted=None
         c = trusted.cluster
         brokers = CommandBrokers(c.bootstrap or "", dict(c.hosts), dict(c.commands))
     elif c.compose:
-        brokers = ContainerBrokers("", {b: name for b, (name, _) in discover(PROJECT).items()
+        project = rundir.compose_project(run_dir, deployment()[0])
+        brokers = ContainerBrokers("", {b: name for b, (name, _) in discover(project).items()
                                         if b in c.broker_ids})
     else:
         brokers = ContainerBrokers("", dict(c.containers))

@@ -62,6 +62,21 @@ def start_time(run_dir: Path) -> float:
     return float(t0)
 
 
+def compose_project(run_dir: Path, default: str) -> str:
+    """meta.json's compose project (the run's --project), or `default` when the run recorded none; a name
+    compose would refuse is exit 2 (it is only ever a label filter, never a command)."""
+    from kafka_chaos.cluster.compose import PROJECT_RE
+
+    path = Path(run_dir) / META
+    meta = files.read_json(path, MAX_JSON, META) if path.is_file() else {}
+    project = meta.get("project") if isinstance(meta, dict) else None
+    if project is None:
+        return default
+    if not isinstance(project, str) or not PROJECT_RE.match(project):
+        raise UsageError(f"{path}: project must be a compose project name, not {str(project)[:80]!r}")
+    return project
+
+
 def replay_timeline(run_dir: Path) -> list[dict]:
     """The timeline entries a replay reads, each checked for the fields and types it uses.
 

@@ -105,8 +105,10 @@ def _on_sigterm(*_):
 
 
 def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_version: str = "4.1.1",
-        console: Console | None = None, replay_from: Path | None = None) -> RunResult:
-    """Run scenario `s`; with `replay_from`, play that run's recorded fault timeline instead of planning one."""
+        console: Console | None = None, replay_from: Path | None = None, project: str | None = None,
+        port_base: int | None = None) -> RunResult:
+    """Run scenario `s`; with `replay_from`, play that run's recorded fault timeline instead of planning one.
+    `project` and `port_base` place a compose cluster (see cluster.compose.deployment)."""
     console = console or Console()
     replayed = replay_plan(replay_from) if replay_from else None
     preflight(s, replayed)
@@ -120,7 +122,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
     topic, group = run_names(s, stamp, run_id)
     override = (broker_override(run_dir, Path(s.cluster.compose), s.cluster.broker_config)
                 if s.cluster.compose and s.cluster.broker_config else None)
-    brokers = open_cluster(s.cluster, override)
+    brokers = open_cluster(s.cluster, override, project, port_base)
     started, engine, workers = False, None, None
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     console.print(f"run directory: {escape(str(run_dir))}", highlight=False)
@@ -174,6 +176,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             "t0": t0, "run_id": run_id, "topic": topic, "output_topic": output_topic(topic) if s.copier else None,
             "records_before": held, "bootstrap": brokers.bootstrap,
             "containers": brokers.containers, "image": getattr(brokers, "image", ""),
+            "project": getattr(brokers, "project", None),
             "replay_of": str(replay_from or ""),
             "planned": [{k: v for k, v in p.__dict__.items() if k != "spec"} for p in plan]}, indent=1, default=str))
         for role in writers(s):

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from kafka_chaos.cluster import metadata
-from kafka_chaos.cluster.compose import brokers_in_file, containers_by_broker
-from kafka_chaos.errors import ClusterError
+from kafka_chaos import rundir
+from kafka_chaos.cluster.compose import ComposeCluster, brokers_in_file, containers_by_broker, deployment, host_ports
+from kafka_chaos.errors import ClusterError, UsageError
 from kafka_chaos.runner import broker_override, mask
 
 COMPOSE = """
@@ -32,6 +33,60 @@ def test_brokers_in_file_without_brokers_is_an_error(tmp_path):
 
 def test_shipped_compose_file_has_three_brokers_on_loopback_ports():
     assert brokers_in_file(__import__("pathlib").Path("compose/kraft-3.yml")) == {1: 19092, 2: 19093, 3: 19094}
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "compose" / "kraft-3.yml"
+
+
+def test_a_port_base_moves_every_broker_and_the_variables_compose_fills_in(monkeypatch):
+    monkeypatch.delenv("KCHAOS_PORT_BASE", raising=False)
+    assert host_ports(SHIPPED) == ({1: 19092, 2: 19093, 3: 19094},
+                                   {"KCHAOS_PORT_1": "19092", "KCHAOS_PORT_2": "19093", "KCHAOS_PORT_3": "19094"})
+    ports, env = host_ports(SHIPPED, 29092)
+    assert ports == {1: 29092, 2: 29093, 3: 29094} and env["KCHAOS_PORT_3"] == "29094"
+    c = ComposeCluster(SHIPPED, project="second", port_base=29092)
+    assert (c.project, c.bootstrap) == ("second", "127.0.0.1:29092,127.0.0.1:29093,127.0.0.1:29094")
+    assert c.port_env == env
+
+
+def test_the_shipped_compose_file_uses_each_port_variable_everywhere_the_port_appears():
+    # published port, listener and advertised listener must move together, or clients reach a broker that
+    # advertises another cluster's port
+    text = SHIPPED.read_text()
+    for n, port in ((1, 19092), (2, 19093), (3, 19094)):
+        assert text.count(f"${{KCHAOS_PORT_{n}:-{port}}}") == 5, n
+        assert str(port) not in text.replace(f"${{KCHAOS_PORT_{n}:-{port}}}", ""), port
+
+
+def test_fixed_ports_cannot_move_and_bad_names_or_bases_are_usage_errors(tmp_path, monkeypatch):
+    path = tmp_path / "c.yml"
+    path.write_text(COMPOSE)
+    with pytest.raises(UsageError, match="fixed port, so --port-base cannot move it"):
+        host_ports(path, 29092)
+    for bad in ("Bad Name", "-x", "a" * 64, "x;rm"):
+        with pytest.raises(UsageError, match="not a compose project name"):
+            deployment(bad)
+    for base in (80, 65001):
+        with pytest.raises(UsageError, match="allowed 1024-65000"):
+            deployment("x", base)
+    with pytest.raises(UsageError, match="would pass 65535"):
+        host_ports(SHIPPED, 65534)
+    monkeypatch.setenv("KCHAOS_PROJECT", "fromenv")
+    monkeypatch.setenv("KCHAOS_PORT_BASE", "39092")
+    assert deployment() == ("fromenv", 39092) and deployment("arg", 29092) == ("arg", 29092)
+    monkeypatch.setenv("KCHAOS_PORT_BASE", "x")
+    with pytest.raises(UsageError, match="KCHAOS_PORT_BASE"):
+        deployment()
+
+
+def test_heal_finds_a_run_s_containers_in_the_project_it_ran_in(tmp_path):
+    (tmp_path / "meta.json").write_text('{"t0": 1, "project": "second"}')
+    assert rundir.compose_project(tmp_path, "kchaos") == "second"
+    (tmp_path / "meta.json").write_text('{"t0": 1}')
+    assert rundir.compose_project(tmp_path, "kchaos") == "kchaos"   # runs before projects were recorded
+    (tmp_path / "meta.json").write_text('{"t0": 1, "project": "x; docker rm -f y"}')
+    with pytest.raises(UsageError, match="project must be a compose project name"):
+        rundir.compose_project(tmp_path, "kchaos")
 
 
 def test_containers_map_to_brokers_by_label_whatever_their_names():

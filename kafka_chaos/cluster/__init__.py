@@ -43,10 +43,11 @@ def status(brokers: ContainerBrokers) -> list[BrokerStatus]:
             for i, b in enumerate(brokers.broker_ids, start=1)]
 
 
-def open_cluster(spec, override=None) -> ContainerBrokers:
-    """The brokers a scenario's `cluster:` block names (a ComposeCluster when it names a compose file)."""
+def open_cluster(spec, override=None, project: str | None = None, port_base: int | None = None) -> ContainerBrokers:
+    """The brokers a scenario's `cluster:` block names (a ComposeCluster when it names a compose file, as
+    compose project `project` with its host ports from `port_base`)."""
     if spec.compose:
-        return ComposeCluster(spec.compose, override=override)
+        return ComposeCluster(spec.compose, project=project, override=override, port_base=port_base)
     if getattr(spec, "commands", None):
         from kafka_chaos.cluster.commands import CommandBrokers
         return CommandBrokers(spec.bootstrap, dict(spec.hosts), dict(spec.commands))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -12,9 +13,14 @@ import yaml
 
 from kafka_chaos import engine, image
 from kafka_chaos.cluster.containers import ContainerBrokers
-from kafka_chaos.errors import ClusterError
+from kafka_chaos.errors import ClusterError, UsageError
 
-PROJECT = os.environ.get("KCHAOS_PROJECT", "kchaos")
+DEFAULT_PROJECT = "kchaos"
+PROJECT_ENV, PORT_BASE_ENV = "KCHAOS_PROJECT", "KCHAOS_PORT_BASE"
+PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")   # what compose accepts as a project name
+# a broker's port label that can move: "${KCHAOS_PORT_1:-19092}" (compose fills the same variable into the
+# published port and the advertised listener, so a second cluster can run beside the first)
+PORT_VAR_RE = re.compile(r"^\$\{([A-Z][A-Z0-9_]*):-(\d{1,5})\}$")
 UP_TRIES = 3
 # docker-compose 1.29 (Debian's) sometimes fails a recreate on its own temporary container names
 TRANSIENT_UP = ("Renaming a container with the same name", "is already in use by container", "No such container")
@@ -33,8 +39,26 @@ def compose_command() -> list[str]:
     return ["docker-compose"]
 
 
-def brokers_in_file(path: Path) -> dict[int, int]:
-    """broker id -> external (host) port, from the compose file's labels."""
+def deployment(project: str | None = None, port_base: int | None = None) -> tuple[str, int | None]:
+    """The compose project name and first host port: the arguments, else $KCHAOS_PROJECT and
+    $KCHAOS_PORT_BASE, else "kchaos" and the compose file's own ports (None)."""
+    project = project or os.environ.get(PROJECT_ENV) or DEFAULT_PROJECT
+    if not PROJECT_RE.match(project):
+        raise UsageError(f"project {project[:80]!r}: not a compose project name (lower-case letters, digits, "
+                         "- and _, starting with a letter or digit, at most 63 characters)")
+    if port_base is None and os.environ.get(PORT_BASE_ENV):
+        try:
+            port_base = int(os.environ[PORT_BASE_ENV])
+        except ValueError:
+            raise UsageError(f"${PORT_BASE_ENV}: {os.environ[PORT_BASE_ENV][:40]!r} is not a port number") from None
+    if port_base is not None and not 1024 <= port_base <= 65000:
+        raise UsageError(f"port base {port_base}: allowed 1024-65000 (the brokers take the ports from it up)")
+    return project, port_base
+
+
+def port_labels(path: Path) -> dict[int, tuple[str | None, int]]:
+    """broker id -> (the variable that moves its host port or None, the file's port), from the compose
+    file's labels."""
     try:
         doc = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
@@ -45,13 +69,37 @@ def brokers_in_file(path: Path) -> dict[int, int]:
         if isinstance(labels, list):
             labels = dict(item.split("=", 1) for item in labels if "=" in item)
         if BROKER_LABEL in labels:
-            out[int(labels[BROKER_LABEL])] = int(labels.get(PORT_LABEL, 0))
+            port = str(labels.get(PORT_LABEL, 0))
+            moving = PORT_VAR_RE.match(port)
+            out[int(labels[BROKER_LABEL])] = (moving[1], int(moving[2])) if moving else (None, int(port))
     if not out:
         raise ClusterError(f"{path}: no service has a {BROKER_LABEL} label")
     return dict(sorted(out.items()))
 
 
-def discover(project: str = PROJECT) -> dict[int, tuple[str, int]]:
+def host_ports(path: Path, port_base: int | None = None) -> tuple[dict[int, int], dict[str, str]]:
+    """(broker id -> host port, the variables compose needs for them). With `port_base`, each broker's port
+    keeps its distance from the file's lowest port (19092, 19093, 19094 -> base, base+1, base+2)."""
+    labels = port_labels(path)
+    if port_base is None:
+        return {b: port for b, (_, port) in labels.items()}, {v: str(p) for v, p in labels.values() if v}
+    fixed = [b for b, (var, _) in labels.items() if var is None]
+    if fixed:
+        raise UsageError(f"{path}: broker {fixed[0]}'s {PORT_LABEL} label is a fixed port, so --port-base cannot "
+                         "move it; write it as \"${KCHAOS_PORT_<N>:-<port>}\" like compose/kraft-3.yml")
+    low = min(port for _, port in labels.values())
+    ports = {b: port_base + port - low for b, (_, port) in labels.items()}
+    if max(ports.values()) > 65535:
+        raise UsageError(f"port base {port_base}: the brokers' ports would pass 65535")
+    return ports, {var: str(ports[b]) for b, (var, _) in labels.items()}
+
+
+def brokers_in_file(path: Path, port_base: int | None = None) -> dict[int, int]:
+    """broker id -> external (host) port, from the compose file's labels (moved to `port_base`)."""
+    return host_ports(path, port_base)[0]
+
+
+def discover(project: str = DEFAULT_PROJECT) -> dict[int, tuple[str, int]]:
     """broker id -> (container name, external port) of the project's containers, running or not."""
     found = engine.client().containers.list(
         all=True, filters={"label": [f"com.docker.compose.project={project}", BROKER_LABEL]})
@@ -72,13 +120,14 @@ def containers_by_broker(containers: list[tuple[str, dict]]) -> dict[int, tuple[
 
 
 class ComposeCluster(ContainerBrokers):
-    """The brokers of one compose project."""
+    """The brokers of one compose project. Two projects with different port bases run side by side."""
 
-    def __init__(self, compose_file: Path, project: str = PROJECT, override: Path | None = None):
+    def __init__(self, compose_file: Path, project: str | None = None, override: Path | None = None,
+                 port_base: int | None = None):
         self.compose_file = Path(compose_file).resolve()
-        self.project = project
+        self.project, self.port_base = deployment(project, port_base)
         self.override = override
-        ports = brokers_in_file(self.compose_file)
+        ports, self.port_env = host_ports(self.compose_file, self.port_base)
         super().__init__(",".join(f"127.0.0.1:{p}" for p in ports.values()),
                          {b: "" for b in ports})
         self.image = ""
@@ -86,7 +135,7 @@ class ComposeCluster(ContainerBrokers):
     def _compose(self, *args: str, timeout: float = 600, env: dict | None = None) -> str:
         files = ["-f", str(self.compose_file)] + (["-f", str(self.override)] if self.override else [])
         return engine.run([*compose_command(), "-p", self.project, *files, *args], timeout=timeout,
-                          env={**os.environ, **(env or {})}).stdout
+                          env={**os.environ, **self.port_env, **(env or {})}).stdout
 
     def refresh(self) -> None:
         """Learn which container plays which broker, from compose labels."""
