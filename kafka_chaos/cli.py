@@ -255,6 +255,92 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
 
 
 @app.command(epilog=EXIT_CODES)
+def matrix(files: List[Path] = typer.Argument(..., help="Scenario files, or folders of *.yaml scenarios."),
+           sets: List[str] = typer.Option([], "--set", help="KEY=V1,V2,...: one column per value (repeat for more "
+                                                         "keys: every combination), e.g. producer.config.acks=1,all."),
+           seeds: int = typer.Option(0, help="Run each cell with seeds 1..N (0: each scenario's own seed)."),
+           kafka_versions: str = typer.Option("", "--kafka-version",
+                                              help="Comma-separated Kafka versions, one column each (e.g. 3.9.1,4.1.1)."),
+           parallel: int = typer.Option(1, min=1, max=4, help="Cells at a time, each on its own cluster (its own "
+                                                              "compose project and ports)."),
+           runs: Path = typer.Option(Path("runs"), help="Folder for run directories."),
+           json_out: Optional[Path] = typer.Option(None, "--json", help="Also write every cell's report as JSON here."),
+           keep_cluster: bool = typer.Option(False, "--keep-cluster", help="Leave the clusters running afterwards."),
+           project: Optional[str] = _project_option(), port_base: Optional[int] = _port_base_option()):
+    """Run every scenario × --set value × seed × Kafka version, one `kchaos run` per cell, and print a grid.
+
+    Rows are scenarios, columns the settings, seeds and versions; a cell shows PASS, FAIL or
+    INCOMPLETE with its lost and duplicate counts. Cells one after another share a cluster (each with
+    fresh topics); with --parallel N, N clusters run side by side. Every cell's run directory, log and
+    JSON report are kept; Ctrl-C heals the running cells and still prints the ones that finished.
+    The exit code is the worst cell's (a cell that did not run makes it 3).
+
+    Example: kchaos matrix scenarios/acks1-leader-kill.yaml scenarios/at-least-once-leader-kill.yaml --set producer.config.acks=1,all
+    """
+    from kafka_chaos import matrix as m, scenario
+    from kafka_chaos.cluster.compose import ComposeCluster, deployment, host_ports
+
+    def body():
+        name, base = deployment(project, port_base)
+        versions = [v.strip() for v in kafka_versions.split(",") if v.strip()]
+        cells = m.plan(m.scenario_files(files), sets, seeds, versions)
+        composes = set()
+        for cell in cells:   # every cell's scenario checked before anything starts: bad input is exit 2
+            s = scenario.load(cell.scenario, overrides=[*cell.sets, *([("seed", str(cell.seed))] if cell.seed else [])])
+            if s.cluster.compose:
+                composes.add(Path(s.cluster.compose))
+        if len(composes) > 1:
+            raise UsageError("the scenarios name different compose files; run one matrix per cluster definition")
+        compose = next(iter(composes), None)
+        first = min(host_ports(compose)[0].values()) if compose else 0
+        slots = m.placements(parallel, name, base, first)
+        if compose and parallel > 1:
+            host_ports(compose, slots[1][1])   # ports the compose file cannot move are exit 2 here, not mid-run
+        work = Path(runs) / f"matrix-{time.strftime('%Y%m%d-%H%M%S')}"
+        console.print(f"matrix: {len(cells)} cells, {parallel} at a time; cell logs in {escape(str(work))}",
+                      highlight=False)
+
+        def done(o, n, total):
+            console.print(f"[{n}/{total}] {escape(o.cell.name)}: {escape(m.cell_text(o))} ({o.seconds:.0f} s)",
+                          highlight=False)
+        interrupted = False
+        try:
+            outcomes = m.run_cells(cells, work, runs, slots, done)
+        except m.Interrupted as stop:
+            outcomes, interrupted = stop.outcomes, True
+        finally:
+            if compose and not keep_cluster:
+                for slot_project, slot_base in slots:
+                    try:
+                        ComposeCluster(compose, project=slot_project, port_base=slot_base).down()
+                    except KchaosError as exc:
+                        err.print(f"[yellow]cluster {escape(slot_project)} not removed:[/] {escape(str(exc))}")
+        _print_grid(outcomes)
+        if json_out:
+            m.write_json(json_out, outcomes)
+        raise typer.Exit(ExitCode.INTERRUPTED if interrupted else m.exit_code(outcomes, len(cells)))
+    guarded(body)
+
+
+def _print_grid(outcomes) -> None:
+    from kafka_chaos import matrix as m
+
+    rows, columns, cells = m.grid(outcomes)
+    table = Table(title="matrix", title_justify="left")
+    table.add_column("scenario")
+    for col in columns:
+        table.add_column(escape(col))
+    colour = {0: "green", 1: "red"}
+    for row in rows:
+        out = [escape(row)]
+        for col in columns:
+            o = cells.get((row, col))
+            out.append("" if o is None else f"[{colour.get(o.code, 'yellow')}]{escape(m.cell_text(o))}[/]")
+        table.add_row(*out)
+    console.print(table)
+
+
+@app.command(epilog=EXIT_CODES)
 def verify(run_dir: Path = typer.Argument(..., help="A run directory written by `kchaos run`."),
            json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here.")):
     """Re-verify a run directory (also one whose run was killed half-way); talks to no cluster.
