@@ -251,10 +251,10 @@ def verify(run_dir: Path = typer.Argument(..., help="A run directory written by 
 
 def verdict_exit(verdict) -> ExitCode:
     """1 when an expectation was violated, else 3 when some counts could not be measured (the report
-    printed each reason as an "incomplete:" line), else 0."""
-    if verdict.violations:
-        return ExitCode.VIOLATED
-    return ExitCode.PASSED if getattr(verdict, "complete", True) else ExitCode.INFRASTRUCTURE
+    printed each reason as an "incomplete:" line), else 0: report.status decides, for every report too."""
+    from kafka_chaos.report import status
+
+    return status.exit_code(verdict)
 
 
 @app.command()
