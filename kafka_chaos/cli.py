@@ -33,6 +33,10 @@ EXIT_CODES = """Exit codes:
        of the log, the consumer's drain timed out); the report says why
   130  interrupted (faults were healed first)"""
 
+JUNIT_HELP = ("Also write a JUnit XML report here (one testcase: a violated expectation is a failure, "
+              "an incomplete verdict an error), for CI test views.")
+MARKDOWN_HELP = "Also write a short Markdown summary here, fit for a pull-request comment."
+
 app = typer.Typer(
     help="kchaos: run a Kafka workload under a fault schedule and verify what was lost, duplicated "
          "or reordered.\n\nStart here: kchaos image build (once, no registry needed), then "
@@ -214,6 +218,8 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         replay: Optional[Path] = typer.Option(None, help="Replay the fault timeline recorded in this run "
                                               "directory (same actions, brokers and offsets in time)."),
         json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
+        junit_out: Optional[Path] = typer.Option(None, "--junit", help=JUNIT_HELP),
+        markdown_out: Optional[Path] = typer.Option(None, "--markdown", help=MARKDOWN_HELP),
         runs: Path = typer.Option(Path("runs"), help="Folder for run directories."),
         keep_cluster: bool = typer.Option(False, "--keep-cluster",
                                           help="Leave a cluster kchaos started running afterwards."),
@@ -228,6 +234,10 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
 
     Example: kchaos run scenarios/acks1-leader-kill.yaml --json report.json
 
+    \b
+    In CI: kchaos run scenarios/acks1-leader-kill.yaml --junit kchaos.xml --markdown summary.md
+
+    \b
     Two runs that each start their own cluster, side by side:
     kchaos run a.yaml --project a --port-base 29092 & kchaos run b.yaml --project b --port-base 39092
     """
@@ -245,8 +255,7 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         result = runner.run(s, runs_dir=runs, keep_cluster=keep_cluster, kafka_version=kafka_version,
                             console=console, replay_from=replay, project=project, port_base=port_base)
         report.print_verdict(console, result.verdict, result.run_dir, result.heals, s)
-        if json_out:
-            report.write_json(json_out, result.verdict, result.run_dir)
+        write_reports(result.verdict, result.run_dir, json_out, junit_out, markdown_out)
         if result.unhealed:
             raise ClusterError(f"{len(result.unhealed)} fault(s) could not be healed: {'; '.join(result.unhealed)}; "
                                f"retry with: kchaos heal {result.run_dir}")
@@ -342,29 +351,48 @@ def _print_grid(outcomes) -> None:
 
 @app.command(epilog=EXIT_CODES)
 def verify(run_dir: Path = typer.Argument(..., help="A run directory written by `kchaos run`."),
-           json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here.")):
+           json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
+           junit_out: Optional[Path] = typer.Option(None, "--junit", help=JUNIT_HELP),
+           markdown_out: Optional[Path] = typer.Option(None, "--markdown", help=MARKDOWN_HELP)):
     """Re-verify a run directory (also one whose run was killed half-way); talks to no cluster.
 
     Reads only the run directory (histories, audit, timeline, scenario.json, meta.json) and prints the
     same verdict `kchaos run` printed.
+
+    \b
+    Example: kchaos verify runs/20261126-103441-acks1-isolate-leader --junit kchaos.xml --markdown summary.md
     """
     from kafka_chaos import report, verify as verifier
 
     def body():
         verdict = verifier.verify_run_dir(run_dir)
         report.print_verdict(console, verdict, run_dir, [], None)
-        if json_out:
-            report.write_json(json_out, verdict, run_dir)
+        write_reports(verdict, run_dir, json_out, junit_out, markdown_out)
         raise typer.Exit(verdict_exit(verdict))
     guarded(body)
 
 
 def verdict_exit(verdict) -> ExitCode:
     """1 when an expectation was violated, else 3 when some counts could not be measured (the report
-    printed each reason as an "incomplete:" line), else 0."""
-    if verdict.violations:
-        return ExitCode.VIOLATED
-    return ExitCode.PASSED if getattr(verdict, "complete", True) else ExitCode.INFRASTRUCTURE
+    printed each reason as an "incomplete:" line), else 0: report.status decides, for every report too."""
+    from kafka_chaos.report import status
+
+    return status.exit_code(verdict)
+
+
+def write_reports(verdict, run_dir: Path, json_out: Optional[Path], junit_out: Optional[Path],
+                  markdown_out: Optional[Path]) -> None:
+    """The report files asked for with --json, --junit and --markdown."""
+    from kafka_chaos import report
+    from kafka_chaos.report import junit, markdown
+
+    if json_out:
+        report.write_json(json_out, verdict, run_dir)
+    rows = [(report.scenario_name(run_dir), verdict, run_dir)]
+    if junit_out:
+        junit.write(junit_out, rows)
+    if markdown_out:
+        markdown.write(markdown_out, rows)
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Renderers of a Verdict: the terminal verdict table and the machine-readable JSON report."""
+"""Renderers of a Verdict: the terminal verdict table and the machine-readable JSON report (JUnit XML and
+Markdown live beside it in junit.py and markdown.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from rich.markup import escape
 
 from kafka_chaos.counts import COUNTS
 from kafka_chaos.history import read_timeline
-from kafka_chaos.errors import KchaosError
+from kafka_chaos.errors import KchaosError, UsageError
+from kafka_chaos.report import status
 from kafka_chaos.rundir import read_object
 from kafka_chaos.verify import Verdict
 
@@ -34,8 +36,8 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
     """The verdict table, the documented claim, violations, evidence, warnings and the one-line outcome.
     Every string that comes from the scenario or the run directory is escaped (it may hold [markup])."""
     scenario_doc = load_json(Path(run_dir) / "scenario.json", {})
-    expect = scenario_doc.get("expect") if isinstance(scenario_doc.get("expect"), dict) else {}
-    name = str(scenario_doc.get("name", Path(run_dir).name))
+    expect = expect_of(scenario_doc)
+    name = scenario_name(run_dir, scenario_doc)
     violated = {v["count"] for v in verdict.violations}
     table = Table(title=f"verdict: {escape(name)}", title_justify="left")
     for col in ("count", "value", "expect", "", "meaning"):
@@ -50,7 +52,7 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
     for line in documented_claims(scenario_doc):
         say(f"documented: {escape(line)}")
     for v in verdict.violations:
-        say(f"[red]violated:[/] {v['count']} = {v['value']} (expected at most {v['bound']})")
+        say(f"[red]violated:[/] {escape(violation_line(v))}")
     if verdict.anomalies:
         say("evidence (first records of each anomaly run; full list in --json):")
         for a in verdict.anomalies[:MAX_EVIDENCE_LINES]:
@@ -71,13 +73,52 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
     say(outcome(verdict))
 
 
+OUTCOMES = {status.VIOLATED: "[red]FAILED[/]: an expectation was violated",
+            status.INCOMPLETE: "[yellow]INCOMPLETE[/]: not every count could be measured, so this run proves "
+                               "nothing (exit 3)",
+            status.PASSED: "[green]PASSED[/]: every expectation met"}
+
+
 def outcome(verdict: Verdict) -> str:
-    """The last line: FAILED beats INCOMPLETE (a violation on what was measured stands), PASSED needs both."""
-    if verdict.violations:
-        return "[red]FAILED[/]: an expectation was violated"
-    if not verdict.complete:
-        return "[yellow]INCOMPLETE[/]: not every count could be measured, so this run proves nothing (exit 3)"
-    return "[green]PASSED[/]: every expectation met"
+    """The last line, decided by status.of (as the exit code is)."""
+    return OUTCOMES[status.of(verdict)]
+
+
+def scenario_name(run_dir: Path, scenario_doc: dict | None = None) -> str:
+    """The scenario's name as the run directory recorded it (untrusted text), else the directory's name."""
+    doc = load_json(Path(run_dir) / "scenario.json", {}) if scenario_doc is None else scenario_doc
+    return str(doc.get("name") or Path(run_dir).name)
+
+
+def expect_of(scenario_doc: dict) -> dict:
+    """scenario.json's expect mapping ({} if it has another shape: the verifier already refused that)."""
+    return scenario_doc.get("expect") if isinstance(scenario_doc.get("expect"), dict) else {}
+
+
+def violation_line(v: dict) -> str:
+    return f"{v['count']} = {v['value']} (expected at most {v['bound']})"
+
+
+def run_seconds(run_dir: Path) -> float | None:
+    """How long the run lasted: meta.json's t0 to the last time the run directory recorded (a worker's
+    status, a fault or heal in the timeline); None when either end is unknown."""
+    from kafka_chaos.workload import read_status
+
+    t0 = load_json(Path(run_dir) / "meta.json", {}).get("t0")
+    ends = [e.get("t_applied") for e in read_timeline(run_dir)]
+    ends += [s.get("t") for s in read_status(run_dir).values()]
+    ends = [t for t in ends if _number(t)]
+    if not _number(t0) or not ends or max(ends) < t0:
+        return None
+    return float(max(ends) - t0)
+
+
+def write_text(path: Path, text: str, flag: str) -> None:
+    """Write a report file; a path that cannot be written is a UsageError naming the flag (exit 2)."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{flag} {path}: cannot write ({e.strerror or e})") from None
 
 
 def documented_claims(scenario_doc: dict) -> list[str]:
@@ -138,4 +179,4 @@ def to_dict(verdict: Verdict, run_dir: Path) -> dict:
 
 
 def write_json(path: Path, verdict: Verdict, run_dir: Path) -> None:
-    Path(path).write_text(json.dumps(to_dict(verdict, run_dir), indent=2, default=str) + "\n")
+    write_text(path, json.dumps(to_dict(verdict, run_dir), indent=2, default=str) + "\n", "--json")
