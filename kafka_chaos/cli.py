@@ -274,6 +274,10 @@ def matrix(files: List[Path] = typer.Argument(..., help="Scenario files, or fold
                                                               "compose project and ports)."),
            runs: Path = typer.Option(Path("runs"), help="Folder for run directories."),
            json_out: Optional[Path] = typer.Option(None, "--json", help="Also write every cell's report as JSON here."),
+           junit_out: Optional[Path] = typer.Option(None, "--junit", help="Also write JUnit XML here: one test "
+                                                    "case per cell."),
+           markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Also write a Markdown summary "
+                                                       "here (a grid, then each cell), e.g. for a pull-request comment."),
            keep_cluster: bool = typer.Option(False, "--keep-cluster", help="Leave the clusters running afterwards."),
            project: Optional[str] = _project_option(), port_base: Optional[int] = _port_base_option()):
     """Run every scenario × --set value × seed × Kafka version, one `kchaos run` per cell, and print a grid.
@@ -327,6 +331,14 @@ def matrix(files: List[Path] = typer.Argument(..., help="Scenario files, or fold
         _print_grid(outcomes)
         if json_out:
             m.write_json(json_out, outcomes)
+        if junit_out or markdown_out:
+            from kafka_chaos.report import junit, markdown
+
+            rows = m.report_rows(outcomes)
+            if junit_out:
+                junit.write(junit_out, rows)
+            if markdown_out:
+                markdown.write(markdown_out, rows)
         raise typer.Exit(ExitCode.INTERRUPTED if interrupted else m.exit_code(outcomes, len(cells)))
     guarded(body)
 

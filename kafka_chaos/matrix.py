@@ -19,6 +19,7 @@ from pathlib import Path
 
 from kafka_chaos import files
 from kafka_chaos.errors import ExitCode, KchaosError, UsageError
+from kafka_chaos.verify import Verdict
 
 MAX_CELLS = 500            # a matrix is a CI job, not a search
 MAX_REPORT = 64 * 2**20    # a cell's JSON report (its anomaly list is bounded by the verifier)
@@ -228,6 +229,23 @@ def exit_code(outcomes: list[Outcome], total: int) -> ExitCode:
     if len(outcomes) < total or any(c != ExitCode.PASSED for c in codes):
         return ExitCode.INFRASTRUCTURE
     return ExitCode.PASSED
+
+
+def report_rows(outcomes: list[Outcome]) -> list[tuple[str, Verdict, Path]]:
+    """(cell name, verdict, run directory) per cell for the JUnit and Markdown renderers; a cell that wrote no
+    report is an incomplete verdict naming its exit code and log (never a pass)."""
+    rows = []
+    for o in outcomes:
+        r = o.report
+        if r is None or not isinstance(r.get("counts"), dict):
+            verdict = Verdict({}, [], [], False, False, [f"the cell wrote no report (exit {o.code}); its log: {o.log}"])
+            rows.append((o.cell.name, verdict, o.log.parent))
+            continue
+        verdict = Verdict(r["counts"], list(r.get("anomalies") or []), list(r.get("violations") or []),
+                          bool(r.get("passed")), bool(r.get("complete", True)), list(r.get("incomplete") or []),
+                          list(r.get("warnings") or []))
+        rows.append((o.cell.name, verdict, Path(str(r.get("run_dir", o.log.parent)))))
+    return rows
 
 
 def write_json(path: Path, outcomes: list[Outcome]) -> None:

@@ -88,3 +88,20 @@ def test_a_cell_report_that_is_missing_or_broken_reads_as_none(tmp_path):
     assert m.read_report(tmp_path / "bad.json") is None
     (tmp_path / "list.json").write_text("[]")
     assert m.read_report(tmp_path / "list.json") is None
+
+
+def test_every_cell_is_a_junit_case_and_one_without_a_report_is_an_error_not_a_pass(tmp_path):
+    from xml.etree import ElementTree as ET
+
+    from kafka_chaos.report import junit
+
+    cells = m.plan([A], ["producer.config.acks=1,all"], 0, [])
+    failed = {"counts": {"lost": 3}, "passed": False, "complete": True, "anomalies": [],
+              "violations": [{"count": "lost", "value": 3, "bound": 0}], "run_dir": str(tmp_path / "r1")}
+    rows = m.report_rows([m.Outcome(cells[0], 1, failed, tmp_path / "c0.log", 1.0),
+                          m.Outcome(cells[1], 3, None, tmp_path / "c1.log", 1.0)])
+    suite = ET.fromstring(junit.render(rows))
+    cases = suite.findall(".//testcase")
+    assert [c.get("name") for c in cases] == ["a [acks=1]", "a [acks=all]"]
+    assert "lost = 3" in cases[0].find("failure").get("message")
+    assert "wrote no report (exit 3)" in cases[1].find("error").get("message")
