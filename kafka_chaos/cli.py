@@ -199,17 +199,35 @@ def _print_status(cluster) -> None:
 
 
 # ---------------------------------------------------------------- scenarios
+SET_HELP = ("Override a scenario field before validation, by dotted path (repeatable): producer.rate=500, "
+            "duration=30s, faults.0.at=5s, producer.config.enable.idempotence=true. VALUE is YAML (1 is a number, "
+            "true a boolean, 30s text).")
+
+
+def _overrides(sets: List[str]) -> list[tuple[str, str]]:
+    from kafka_chaos import overrides
+
+    return [overrides.parse(text) for text in sets]
+
+
 @app.command()
-def validate(files: List[Path] = typer.Argument(..., help="Scenario YAML files.")):
-    """Check scenario files without touching any cluster (exit 2 on the first bad file)."""
-    from kafka_chaos import scenario
+def validate(files: List[Path] = typer.Argument(..., help="Scenario YAML files."),
+             sets: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)):
+    """Check scenario files without touching any cluster (exit 2 on the first bad file).
+
+    Example: kchaos validate scenarios/*.yaml --set duration=30s --set producer.config.acks=all
+    """
+    from kafka_chaos import report, scenario
 
     def body():
+        given = _overrides(sets)
         for path in files:
-            s = scenario.load(path)
+            s = scenario.load(path, given)
             nemesis = f", a nemesis of {len(s.nemesis.faults)} fault kinds" if s.nemesis else ""
             console.print(f"[green]ok[/] {escape(str(path))}: {escape(s.name)} ({len(s.faults)} faults{nemesis}, "
                           f"{s.duration:g} s)", highlight=False)
+            for line in report.settings_lines(s.to_dict()):
+                console.print(f"  {escape(line)}", highlight=False)
     guarded(body)
 
 
@@ -224,7 +242,8 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         keep_cluster: bool = typer.Option(False, "--keep-cluster",
                                           help="Leave a cluster kchaos started running afterwards."),
         kafka_version: str = typer.Option(DEFAULT_VERSION, help="Kafka version when kchaos starts the cluster."),
-        project: Optional[str] = _project_option(), port_base: Optional[int] = _port_base_option()):
+        project: Optional[str] = _project_option(), port_base: Optional[int] = _port_base_option(),
+        sets: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)):
     """Run a scenario: start the cluster, play the workload and the faults, heal, verify, report.
 
     The run directory (runs/<time>-<name>/) keeps the scenario, the fault timeline and every
@@ -232,7 +251,7 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
     With --replay RUN_DIR the faults are not planned from the scenario but replayed from that run
     (the scenario is that run's scenario.json unless FILE is given).
 
-    Example: kchaos run scenarios/acks1-leader-kill.yaml --json report.json
+    Example: kchaos run scenarios/acks1-leader-kill.yaml --json report.json --set duration=30s
 
     \b
     In CI: kchaos run scenarios/acks1-leader-kill.yaml --junit kchaos.xml --markdown summary.md
@@ -247,7 +266,9 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
 
         deployment(project, port_base)   # a bad --project or --port-base is exit 2 before anything starts
         if file is not None:
-            s = scenario.load(file)
+            s = scenario.load(file, _overrides(sets))
+        elif sets:
+            raise UsageError("--set changes a scenario FILE: give the FILE (a replayed run's scenario is as recorded)")
         elif replay is not None:
             s = runner.scenario_of(replay)
         else:

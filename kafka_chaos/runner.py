@@ -25,12 +25,12 @@ from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
 from kafka_chaos.errors import ClusterError, FaultError, PreflightError
 from kafka_chaos.files import write_atomic
 from kafka_chaos.history import HistoryWriter, new_run_id
+from kafka_chaos.masking import mask
 from kafka_chaos.progress import Progress
 from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer, read_status
 from kafka_chaos.workload.drain import RELAY_DRAIN
 from kafka_chaos.workload.launcher import Workers
 
-SECRET_WORDS = ("password", "secret", "token", "sasl_jaas", "ssl_key")
 FLUSH_GRACE = 60.0   # seconds a producer may take past `duration` to flush in-flight sends
 CONSUMER_READY = 60.0   # seconds the consumer may take to join its group before the clock starts
 
@@ -42,15 +42,6 @@ class RunResult:
     heals: list[str]
     seconds: float
     unhealed: list[str] = dataclasses.field(default_factory=list)
-
-
-def mask(value):
-    """A copy with secret-looking settings replaced (scenario.json and reports never hold secrets)."""
-    if isinstance(value, dict):
-        return {k: "***" if any(w in str(k).lower() for w in SECRET_WORDS) else mask(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask(v) for v in value]
-    return value
 
 
 def broker_override(run_dir: Path, compose_file: Path, broker_config: dict[str, str]) -> Path:

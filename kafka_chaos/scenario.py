@@ -19,8 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from . import catalog, counts, schedule, semantics, topics, yamlfile
+from . import catalog, counts, overrides as _overrides, schedule, semantics, settingsfile, topics, yamlfile
 from .errors import ScenarioError
+from .masking import MASK, is_secret
 from .semantics import shown as _shown
 
 ACTIONS = catalog.NAMES
@@ -150,6 +151,16 @@ class TopicSpec:
 
 
 @dataclass(frozen=True)
+class SettingsFile:
+    """Where a client's settings came from: `config_file` as the scenario gave it, the keys of it in the client's
+    settings (as the file spells them; the scenario's config won over the others) and the wiring keys left out."""
+
+    path: str
+    keys: tuple[str, ...]
+    ignored: tuple[str, ...] = ()   # bootstrap.servers, serializers, group.id: the run uses its own
+
+
+@dataclass(frozen=True)
 class ProducerSpec:
     semantic: str
     rate: float | None  # records/second; None when `count` is given
@@ -161,6 +172,7 @@ class ProducerSpec:
     abort_ratio: float | None = None  # fraction of transactions aborted on purpose (seeded draws)
     transaction_timeout: float | None = None  # seconds; kafka-python's transaction_timeout_ms
     transactional_id: str | None = None  # None: the runner derives kchaos-<run id>-<name>-<producer instance>
+    settings_file: SettingsFile | None = None   # producer.config_file, under config
 
 
 @dataclass(frozen=True)
@@ -168,6 +180,7 @@ class ConsumerSpec:
     mode: str
     process_time: float  # simulated application work per record, seconds
     config: dict  # kafka-python settings from semantics.consumer_settings
+    settings_file: SettingsFile | None = None   # consumer.config_file, under config
 
 
 @dataclass(frozen=True)
@@ -275,8 +288,7 @@ def _as_written(data: dict) -> dict:
     consumer = out.get("consumer")
     if isinstance(consumer, dict) and isinstance(consumer.get("config"), dict) and \
             isinstance(consumer.get("mode"), str) and consumer["mode"] in semantics.MODES:
-        mode = semantics.MODES[consumer["mode"]]
-        fixed = {"enable_auto_commit": mode.enable_auto_commit, **mode.settings}
+        fixed = semantics.mode_settings(consumer["mode"])
         config = {k: v for k, v in consumer["config"].items()
                   if not (k in fixed and v == fixed[k] and type(v) is type(fixed[k]))}
         out["consumer"] = {**consumer, "config": config}
@@ -358,20 +370,22 @@ def _compose_brokers(compose: Path) -> dict[int, str]:
     return found
 
 
-def load(path: Path | str) -> Scenario:
-    """Read and validate the scenario file at `path` (a regular file of at most MAX_FILE_BYTES of UTF-8)."""
+def load(path: Path | str, overrides=()) -> Scenario:
+    """Read and validate the scenario file at `path` (a regular file of at most MAX_FILE_BYTES of UTF-8), each
+    (dotted key, YAML value) of `overrides` set first, as `--set KEY=VALUE` does: load(p, [("producer.rate", "500")])."""
     try:
         text = yamlfile.read_text(Path(path))
     except yamlfile.Unreadable as e:
         raise ScenarioError(f"{_display(str(path))}: cannot read the scenario ({e})") from None
-    return loads(text, str(path))
+    return loads(text, str(path), overrides)
 
 
-def loads(text: str, path: str = "<string>") -> Scenario:
-    """Validate scenario `text`; `path` names it in messages and anchors a relative compose path."""
+def loads(text: str, path: str = "<string>", overrides=()) -> Scenario:
+    """Validate scenario `text` with `overrides` set (see `load`); `path` names it in messages and anchors relative
+    paths (cluster.compose, config_file)."""
     if len(text) > MAX_FILE_BYTES:
         raise ScenarioError(f"{_display(path)}:1: scenario: {len(text)} characters (allowed: at most {MAX_FILE_BYTES})")
-    return _Parser(path).scenario(_compose(text, _display(path)))
+    return _Parser(path).scenario(_overrides.apply(_compose(text, _display(path)), overrides))
 
 
 def parse_duration(value, field: str) -> float:
@@ -446,6 +460,8 @@ class _Parser:
     def error(self, node, field: str, message: str) -> ScenarioError:
         if self.record:
             return ScenarioError(f"{_display(self.path) + ': ' if self.path else ''}{field}: {message}")
+        if _overrides.is_override(node):   # its mark's name is the --set KEY=VALUE that made it
+            return ScenarioError(f"{node.start_mark.name}: {field}: {message}")
         line = node.start_mark.line + 1 if node is not None else 1
         return ScenarioError(f"{_display(self.path)}:{line}: {field}: {message}")
 
@@ -881,8 +897,8 @@ class _Parser:
         return TopicSpec(name, partitions, rf, config)
 
     def producer(self, node) -> ProducerSpec:
-        m = self.mapping(node, "producer", ("semantic", "rate", "count", "value_size", "config", *_TXN_FIELDS),
-                         ("semantic",))
+        keys = ("semantic", "rate", "count", "value_size", "config", "config_file", *_TXN_FIELDS)
+        m = self.mapping(node, "producer", self.recorded(keys), ("semantic",), listed=keys)
         semantic = self.choice(m["semantic"], "producer.semantic", semantics.PRESETS)
         txn = self.transaction(m, semantic)
         if "rate" in m and "count" in m:
@@ -894,8 +910,9 @@ class _Parser:
         value_size = self.integer(m["value_size"], "producer.value_size", 1, MAX_VALUE_SIZE,
                                   " bytes: a record must fit Kafka's default max.message.bytes, 1048588") \
             if "value_size" in m else DEFAULT_VALUE_SIZE
-        config = self.client_config(m, "producer", lambda raw: semantics.producer_settings(semantic, raw))
-        return ProducerSpec(semantic, rate, count, value_size, config, **txn)
+        config, source = self.client_config(m, "producer", lambda raw: semantics.producer_settings(semantic, raw),
+                                            semantics.PRODUCER_WIRING)
+        return ProducerSpec(semantic, rate, count, value_size, config, **txn, settings_file=source)
 
     def transaction(self, m: dict, semantic: str) -> dict:
         """The transactional producer's fields, defaults filled in; refused for any other semantic."""
@@ -916,13 +933,16 @@ class _Parser:
         return out
 
     def consumer(self, node) -> ConsumerSpec:
-        m = self.mapping(node, "consumer", ("mode", "process_time", "config"), ("mode",))
+        keys = ("mode", "process_time", "config", "config_file")
+        m = self.mapping(node, "consumer", self.recorded(keys), ("mode",), listed=keys)
         mode = self.choice(m["mode"], "consumer.mode", semantics.MODES)
         process_time = self.duration(m["process_time"], "consumer.process_time", positive=False,
                                      high=MAX_PROCESS_TIME, why=" per record") \
             if "process_time" in m else DEFAULT_PROCESS_TIME
-        config = self.client_config(m, "consumer", lambda raw: semantics.consumer_settings(mode, raw))
-        return ConsumerSpec(mode, process_time, config)
+        config, source = self.client_config(m, "consumer", lambda raw: semantics.consumer_settings(mode, raw),
+                                            semantics.CONSUMER_WIRING, semantics.mode_settings(mode),
+                                            f"consumer.mode {mode}")
+        return ConsumerSpec(mode, process_time, config, settings_file=source)
 
     def choice(self, node, field: str, table: dict) -> str:
         """A producer semantic or consumer mode; reserved ones are refused until they are built."""
@@ -935,14 +955,85 @@ class _Parser:
             raise self.error(node, field, f"{v} is reserved and not implemented yet (implemented: {', '.join(ready)})")
         return v
 
-    def client_config(self, m: dict, section: str, settings) -> dict:
-        """Run semantics' merge over the raw config; a SettingError is pinned to its key's line."""
+    def recorded(self, keys: tuple) -> tuple:
+        """A role's keys as scenario.json holds them: settings_file (what config_file gave) for config_file."""
+        return tuple("settings_file" if k == "config_file" else k for k in keys) if self.record else keys
+
+    def client_config(self, m: dict, section: str, settings, wiring: tuple, fixed: dict | None = None,
+                      fixed_by: str = "") -> tuple[dict, SettingsFile | None]:
+        """Run semantics' merge over the settings of config_file overridden by config (a key given in both, in
+        either spelling, is config's), so every preset check holds for the merged settings; a SettingError is
+        pinned to its key's line, in the scenario or in the file. Also returns where the file's settings went."""
         raw = self.raw_mapping(m["config"], f"{section}.config") if "config" in m else {}
+        given = {k: (v, lambda detail, k=k, v=v, node=node: self.error(node, f"{section}.config.{_brief(k)}",
+                                                                       _masked(k, v, detail)))
+                 for k, (v, node) in raw.items()}
+        from_file, source = {}, None
+        if "config_file" in m:
+            from_file, agreed, ignored, path = self.settings_file(m["config_file"], section, wiring, fixed or {},
+                                                                  fixed_by)
+            names = {semantics.python_name(k) for k in raw if isinstance(k, str)}
+            from_file = {k: e for k, e in from_file.items() if semantics.python_name(k) not in names}
+            source = SettingsFile(path, tuple(k for k in (*agreed, *from_file)), ignored)
+        merged = {**from_file, **given}
         try:
-            return settings({k: v for k, (v, _) in raw.items()})
+            config = settings({k: v for k, (v, _) in merged.items()})
         except semantics.SettingError as e:
-            where = raw[e.key][1] if e.key in raw else m["config"]
-            raise self.error(where, f"{section}.config.{_brief(e.key)}", e.detail) from None
+            if e.key in merged:
+                raise merged[e.key][1](e.detail) from None
+            raise self.error(m.get("config", m.get("config_file")), f"{section}.config.{_brief(e.key)}",
+                             e.detail) from None
+        if self.record and "settings_file" in m:
+            source = self.recorded_settings_file(m["settings_file"], section, config, wiring)
+        return config, source
+
+    def settings_file(self, node, section: str, wiring: tuple, fixed: dict, fixed_by: str):
+        """({key: (value, pin)} to merge, keys equal to what `fixed` sets, wiring keys left out, the path as
+        given) of the file config_file names, relative to the scenario's folder."""
+        field = f"{section}.config_file"
+        given = self.text(node, field)
+        path = Path(given) if self.path == "<string>" else Path(self.path).parent / given
+        where = _display(str(path))
+        try:
+            entries = settingsfile.read(path)
+        except settingsfile.Problem as e:
+            if e.line is None:
+                raise self.error(node, field, f"{where}: {e}") from None
+            raise ScenarioError(f"{where}:{e.line}: {field}: {e}") from None
+        out, agreed, ignored = {}, [], []
+        for key, value, line in entries:
+            name = semantics.python_name(key)
+            at = f"{where}:{line}: {field}: {_brief(key)}"   # FILE:LINE: producer.config_file: KEY: why
+            pin = lambda detail, at=at, k=key, v=value: ScenarioError(f"{at}: {_masked(k, v, detail)}")  # noqa: E731
+            if name in wiring:
+                ignored.append(key)
+            elif name in fixed and str(value).lower() == str(fixed[name]).lower():
+                agreed.append(key)
+            elif name in fixed:
+                raise pin(f"{_shown(value)} contradicts {fixed_by}, which sets {name}={str(fixed[name]).lower()} (choose "
+                          "the mode the application runs with)")
+            else:
+                out[key] = (value, pin)
+        return out, agreed, tuple(ignored), given
+
+    def recorded_settings_file(self, node, section: str, config: dict, wiring: tuple) -> SettingsFile | None:
+        """scenario.json's settings_file: every key it lists is in the recorded config (or is a wiring key)."""
+        if self.null(node):
+            return None
+        field = f"{section}.settings_file"
+        m = self.mapping(node, field, ("path", "keys", "ignored"), ("path",))
+        lists = {}
+        for key, allowed, what in (("keys", config, f"in {section}.config"), ("ignored", wiring, "a wiring key")):
+            items = m.get(key)
+            if items is not None and (not isinstance(items, yaml.SequenceNode)
+                                      or len(items.value) > settingsfile.MAX_KEYS):
+                raise self.error(items, f"{field}.{key}", f"must be a list of at most {settingsfile.MAX_KEYS} names")
+            names = tuple(self.text(item, f"{field}.{key}", topics.MAX_NAME) for item in (items.value if items else ()))
+            for name in names:
+                if semantics.python_name(name) not in allowed:
+                    raise self.error(items, f"{field}.{key}", f"{_shown(name)} is not {what}")
+            lists[key] = names
+        return SettingsFile(self.text(m["path"], f"{field}.path"), lists["keys"], lists["ignored"])
 
     def faults(self, node, duration: float, cluster: ClusterSpec, topic: TopicSpec) -> tuple[FaultSpec, ...]:
         if node is None:
@@ -1236,6 +1327,11 @@ class _Parser:
                 raise self.error(value_node, f"expect.{key}", f"{self.kind(value_node)} is not an expectation "
                                                               f"(allowed: 0, an upper bound 0..{MAX_BIG}, or any)")
         return out
+
+
+def _masked(key, value, detail: str) -> str:
+    """`detail` without `value` when `key` looks secret (a message may show a setting's value)."""
+    return detail.replace(_shown(value), repr(MASK)) if is_secret(key) else detail
 
 
 def copier_expect(copier: CopierSpec | None) -> dict[str, int | None]:

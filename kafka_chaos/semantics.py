@@ -145,12 +145,16 @@ SINK_CLAIMS = {
 SEMANTICS = tuple(PRESETS)
 CONSUMER_MODES = tuple(MODES)
 
+# What ties a client to its cluster, record format and group: a run uses its own, so an application's settings
+# file may name them (and they are left out); a scenario's config may not.
+PRODUCER_WIRING = ("bootstrap_servers", "key_serializer", "value_serializer")
+CONSUMER_WIRING = ("bootstrap_servers", "key_deserializer", "value_deserializer", "group_id")
+
 # Settings kchaos fills in itself; a scenario may not override them.
-PRODUCER_OWNED = {"bootstrap_servers": "", "key_serializer": "", "value_serializer": "",
+PRODUCER_OWNED = {**dict.fromkeys(PRODUCER_WIRING, ""),
                   "transactional_id": " (semantic: transactional; name one with producer.transactional_id)",
                   "transaction_timeout_ms": " from producer.transaction_timeout (semantic: transactional)"}
-CONSUMER_OWNED = {"bootstrap_servers": "", "key_deserializer": "", "value_deserializer": "",
-                  "group_id": "", "enable_auto_commit": " from consumer.mode",
+CONSUMER_OWNED = {**dict.fromkeys(CONSUMER_WIRING, ""), "enable_auto_commit": " from consumer.mode",
                   "isolation_level": " from consumer.mode (read-committed or read-uncommitted)"}
 
 
@@ -193,7 +197,17 @@ def producer_settings(semantic: str, raw_config: dict) -> dict:
 def consumer_settings(mode: str, raw_config: dict) -> dict:
     """The user's kafka-python consumer settings plus what `mode` fixes (enable_auto_commit, isolation_level)."""
     config, _ = normalize_config(raw_config, kafka.KafkaConsumer.DEFAULT_CONFIG, CONSUMER_OWNED)
-    return {**config, "enable_auto_commit": MODES[mode].enable_auto_commit, **MODES[mode].settings}
+    return {**config, **mode_settings(mode)}
+
+
+def mode_settings(mode: str) -> dict:
+    """The kafka-python settings consumer `mode` fixes: enable_auto_commit, and isolation_level for some."""
+    return {"enable_auto_commit": MODES[mode].enable_auto_commit, **MODES[mode].settings}
+
+
+def python_name(written: str) -> str:
+    """kafka-python's name for a setting given either way: enable.idempotence -> enable_idempotence."""
+    return written.replace(".", "_").replace("-", "_")
 
 
 def _contradictions(semantic: str, s: dict):
@@ -231,7 +245,7 @@ def normalize_config(raw: dict, defaults: dict, owned: dict) -> tuple[dict, dict
     for written, value in raw.items():
         if not isinstance(written, str):
             raise SettingError(str(written), "setting names are strings")
-        key = written.replace(".", "_").replace("-", "_")
+        key = python_name(written)
         if key in owned:
             raise SettingError(written, f"kchaos sets {key} itself{owned[key]}; remove it")
         if key not in defaults:

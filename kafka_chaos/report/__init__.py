@@ -22,6 +22,7 @@ from kafka_chaos.verify import Verdict
 SHOWN = [(name, ("  " if name in ("lost_from_log", "lost_in_log", "log_duplicates", "reprocessed") else "") + meaning)
          for name, meaning in COUNTS.items()]
 MAX_EVIDENCE_LINES = 12
+MAX_NAMES = 60   # settings names shown per role
 
 
 def load_json(path: Path, default):
@@ -49,6 +50,8 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
         table.add_row(count, str(verdict.counts.get(count, 0)), bound, mark, meaning)
     console.print(table)
     say = lambda text: console.print(text, highlight=False)  # noqa: E731
+    for line in settings_lines(scenario_doc):
+        say(escape(line))
     for line in documented_claims(scenario_doc):
         say(f"documented: {escape(line)}")
     for v in verdict.violations:
@@ -119,6 +122,22 @@ def write_text(path: Path, text: str, flag: str) -> None:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as e:
         raise UsageError(f"{flag} {path}: cannot write ({e.strerror or e})") from None
+
+
+def settings_lines(scenario_doc: dict) -> list[str]:
+    """`settings: producer from FILE (keys)` for each role whose settings came from a config_file (names only,
+    never values: no secret is shown); scenario.json is untrusted, so only short lists of text are shown."""
+    lines = []
+    for role in ("producer", "consumer"):
+        section = scenario_doc.get(role)
+        source = section.get("settings_file") if isinstance(section, dict) else None
+        if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+            continue
+        names = lambda key: [k for k in source.get(key) or [] if isinstance(k, str)][:MAX_NAMES]  # noqa: E731
+        keys, ignored = names("keys"), names("ignored")
+        line = f"settings: {role} from {source['path'][:200]} ({', '.join(keys) or 'no keys'})"
+        lines.append(line + (f"; ignored (the run's own): {', '.join(ignored)}" if ignored else ""))
+    return lines
 
 
 def documented_claims(scenario_doc: dict) -> list[str]:
