@@ -188,6 +188,6 @@ def test_secret_names_are_known_in_either_spelling_and_masked_in_messages():
 
 
 def test_validate_accepts_the_ci_example_and_prints_where_its_settings_came_from():
-    result = CliRunner().invoke(app, ["validate", "examples/ci/idempotent-app-settings.yaml"])
+    result = CliRunner().invoke(app, ["validate", "examples/ci/kafka-settings-gate.yaml"])
     assert result.exit_code == 0, result.output
-    assert "settings: producer from producer.properties (acks, enable.idempotence" in result.output
+    assert "settings: producer from app/producer.properties (acks, retries, enable.idempotence" in result.output
