@@ -16,6 +16,7 @@ from rich.table import Table
 
 from kafka_chaos import __version__
 from kafka_chaos.errors import ClusterError, ExitCode, KchaosError, UsageError
+from kafka_chaos.starter import SEMANTICS
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -479,6 +480,79 @@ def list_faults():
         heal = a.heal or ("(it heals)" if a.healer else "")
         table.add_row(a.name, escape(a.targets_text), ", ".join(a.fields), heal, escape(a.doc))
     console.print(table)
+
+
+@app.command("schema")
+def schema_cmd(out: Optional[Path] = typer.Option(None, "--out", help="Write the schema here instead of printing it.")):
+    """Print the JSON Schema (draft 2020-12) of scenario files, for completion and checks in an editor.
+
+    It is built from the tables `kchaos validate` checks against, so it lists every key, choice and
+    bound the parser takes; rules across fields are only described (validate stays the authority).
+
+    Example: kchaos schema --out kchaos.schema.json, then start a scenario with the line
+    # yaml-language-server: $schema=kchaos.schema.json
+    """
+    import json
+
+    from kafka_chaos import schema
+
+    def body():
+        text = json.dumps(schema.build(), indent=2) + "\n"
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        _write(out, text, force=True)
+        console.print(f"[green]wrote[/] {escape(str(out))}", highlight=False)
+    guarded(body)
+
+
+@app.command("init")
+def init(semantic: str = typer.Option(..., "--semantic", help="The producer semantic: one of "
+                                      + ", ".join(__import__("kafka_chaos.starter").starter.SEMANTICS) + "."),
+         out: Optional[Path] = typer.Option(None, "--out", help="Write the scenario here instead of printing it."),
+         force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists.")):
+    """Write a commented, runnable scenario for a producer semantic: a leader kill and what Kafka documents.
+
+    Every field carries a comment, and `expect` holds the counts Kafka documents for the semantic and
+    its consumer mode, so the expected verdict is PASSED. An existing --out is kept unless --force.
+
+    Example: kchaos init --semantic at-least-once --out my.yaml, then kchaos run my.yaml
+    """
+    import difflib
+
+    from kafka_chaos import starter
+    from kafka_chaos.semantics import shown
+
+    def body():
+        if semantic not in SEMANTICS:
+            close = difflib.get_close_matches(semantic, SEMANTICS, n=1) if len(semantic) <= 64 else []
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise UsageError(f"--semantic: {shown(semantic)} is not a semantic ({hint}allowed: "
+                             f"{', '.join(SEMANTICS)})")
+        text = starter.render(semantic)
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        _write(out, text, force=force)
+        console.print(f"[green]wrote[/] {escape(str(out))}; next: kchaos run {escape(str(out))}", highlight=False)
+    guarded(body)
+
+
+def _write(path: Path, text: str, force: bool) -> None:
+    """Write `text` to `path`; an existing file is kept unless `force` (created exclusively: no race)."""
+    from kafka_chaos import files
+
+    try:
+        if force:
+            files.write_atomic(path, text)
+            return
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+    except FileExistsError:
+        raise UsageError(f"{path}: exists (pass --force to overwrite it)") from None
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write ({e.strerror or e})") from None
 
 
 def main() -> None:

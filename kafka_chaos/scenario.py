@@ -73,13 +73,35 @@ MIN_RATE_BITS, MAX_RATE_BITS = 8_000, 100 * 10**9  # bandwidth: below 8kbit a 15
 MAX_TXN_SIZE = 10_000         # records per transaction
 MIN_TXN_TIMEOUT, MAX_TXN_TIMEOUT = 1.0, 900.0  # the broker's transaction.max.timeout.ms defaults to 15 min
 MAX_TXN_ID = 200              # transactional_id characters (kchaos appends nothing to a given one)
-_TXN_FIELDS = ("txn_size", "abort_ratio", "transaction_timeout", "transactional_id")
+TXN_FIELDS = ("txn_size", "abort_ratio", "transaction_timeout", "transactional_id")   # semantic: transactional
+TIMING = ("at", "every", "count", "jitter")   # of a timed fault; a nemesis fault has none (the nemesis decides)
 
-_TIMING = ("at", "every", "count", "jitter")
-_FAULT_KEYS = (*_TIMING, "action", "target", "duration", "direction", "groups", "shape", "probability", "rate", "point",
-               "latency", "latency_jitter")
-_TOP = ("name", "description", "seed", "duration", "drain_timeout", "cluster", "topic", "producer", "consumer",
-        "copier", "sink", "database", "faults", "nemesis", "expect")
+# The keys of each section of a scenario file, in the order messages list them, and the ones a section must give.
+# The parser and the JSON Schema (kafka_chaos.schema) both read these tables, so an editor never completes a key
+# the parser refuses, nor misses one it takes. `expect` takes kafka_chaos.counts's names; `cluster.commands` the
+# broker actions of kafka_chaos.catalog.
+KEYS: dict[str, tuple[str, ...]] = {
+    "scenario": ("name", "description", "seed", "duration", "drain_timeout", "cluster", "topic", "producer",
+                 "consumer", "copier", "sink", "database", "faults", "nemesis", "expect"),
+    "cluster": ("compose", "bootstrap", "containers", "broker_config", "hosts", "commands"),
+    "topic": ("name", "partitions", "replication_factor", "config"),
+    "producer": ("semantic", "rate", "count", "value_size", "config", "config_file", *TXN_FIELDS),
+    "consumer": ("mode", "process_time", "config", "config_file"),
+    "copier": tuple(DEFAULT_COPIER),
+    "sink": ("offsets", "dedup", "process_time"),
+    "nemesis": ("start", "interval", "jitter", "recovery", "faults"),
+    "fault": (*TIMING, "action", "target", "duration", "direction", "groups", "shape", "probability", "rate",
+              "point", "latency", "latency_jitter"),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "scenario": ("duration", "cluster", "producer", "consumer"),
+    "producer": ("semantic",),
+    "consumer": ("mode",),
+    "nemesis": ("interval", "faults"),
+    "fault": ("action",),
+}
+_TOP = KEYS["scenario"]
+_FAULT_KEYS = KEYS["fault"]
 _OPTIONAL_ROLES = ("nemesis", "copier", "sink", "database")   # recorded only when the scenario has them
 _RECORDED = (*(k for k in _TOP if k not in _OPTIONAL_ROLES), "path")  # what every scenario.json holds
 _TARGET_RE = re.compile(r"^\s*(?:(broker)\(\s*([0-9]{1,10})\s*\)"
@@ -600,8 +622,7 @@ class _Parser:
             raise ScenarioError(f"{_display(self.path)}:1: scenario: the file is empty (keys: {', '.join(_TOP)})")
         if not isinstance(root, yaml.MappingNode):
             raise self.error(root, "scenario", f"the top level must be a mapping, not {self.kind(root)}")
-        required = tuple(k for k in _RECORDED if k != "description") if self.record else \
-            ("duration", "cluster", "producer", "consumer")
+        required = tuple(k for k in _RECORDED if k != "description") if self.record else REQUIRED["scenario"]
         m = self.mapping(root, "", top, required=required, listed=_TOP)
         if "name" in m:
             name = self.text(m["name"], "name", MAX_NAME, why="; the run directory is <YYYYmmdd-HHMMSS>-<name>")
@@ -655,7 +676,7 @@ class _Parser:
         return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null"
 
     def sink(self, node) -> SinkSpec:
-        m = self.mapping(node, "sink", ("offsets", "dedup", "process_time"))
+        m = self.mapping(node, "sink", KEYS["sink"])
         offsets = self.word(m["offsets"], "sink.offsets", "a place for offsets", SINK_OFFSETS) \
             if "offsets" in m else "database"
         dedup = False
@@ -670,7 +691,7 @@ class _Parser:
         return SinkSpec(offsets, dedup, process_time)
 
     def copier(self, node) -> CopierSpec:
-        m = self.mapping(node, "copier", tuple(DEFAULT_COPIER))
+        m = self.mapping(node, "copier", KEYS["copier"])
         out = {**DEFAULT_COPIER, **self.transaction_fields(m, "copier")}
         for key, allowed in (("on_abort", COPIER_ON_ABORT), ("offsets", COPIER_OFFSETS)):
             if key in m:
@@ -723,7 +744,7 @@ class _Parser:
                                     "each other)")
 
     def cluster(self, node) -> ClusterSpec:
-        keys = ("compose", "bootstrap", "containers", "broker_config", "hosts", "commands")
+        keys = KEYS["cluster"]
         m = self.mapping(node, "cluster", (*keys, "broker_ids") if self.record else keys,
                          ("broker_ids",) if self.record else (), listed=keys)
         if ("compose" in m) == ("bootstrap" in m):
@@ -869,7 +890,7 @@ class _Parser:
             raise self.error(node, "cluster.compose", str(e)) from None
 
     def topic(self, node, root, cluster: ClusterSpec) -> TopicSpec:
-        m = self.mapping(node, "topic", ("name", "partitions", "replication_factor", "config")) if node else {}
+        m = self.mapping(node, "topic", KEYS["topic"]) if node else {}
         name = DEFAULT_TOPIC["name"]
         if "name" in m:
             name = self.text(m["name"], "topic.name", topics.MAX_NAME,
@@ -897,8 +918,8 @@ class _Parser:
         return TopicSpec(name, partitions, rf, config)
 
     def producer(self, node) -> ProducerSpec:
-        keys = ("semantic", "rate", "count", "value_size", "config", "config_file", *_TXN_FIELDS)
-        m = self.mapping(node, "producer", self.recorded(keys), ("semantic",), listed=keys)
+        m = self.mapping(node, "producer", self.recorded(KEYS["producer"]), REQUIRED["producer"],
+                         listed=KEYS["producer"])
         semantic = self.choice(m["semantic"], "producer.semantic", semantics.PRESETS)
         txn = self.transaction(m, semantic)
         if "rate" in m and "count" in m:
@@ -917,7 +938,7 @@ class _Parser:
     def transaction(self, m: dict, semantic: str) -> dict:
         """The transactional producer's fields, defaults filled in; refused for any other semantic."""
         if semantic != "transactional":
-            for key in _TXN_FIELDS:
+            for key in TXN_FIELDS:
                 if key in m:
                     raise self.error(m[key], f"producer.{key}", f"only with semantic: transactional (this "
                                                                 f"producer is {semantic})")
@@ -933,8 +954,8 @@ class _Parser:
         return out
 
     def consumer(self, node) -> ConsumerSpec:
-        keys = ("mode", "process_time", "config", "config_file")
-        m = self.mapping(node, "consumer", self.recorded(keys), ("mode",), listed=keys)
+        m = self.mapping(node, "consumer", self.recorded(KEYS["consumer"]), REQUIRED["consumer"],
+                         listed=KEYS["consumer"])
         mode = self.choice(m["mode"], "consumer.mode", semantics.MODES)
         process_time = self.duration(m["process_time"], "consumer.process_time", positive=False,
                                      high=MAX_PROCESS_TIME, why=" per record") \
@@ -1044,7 +1065,7 @@ class _Parser:
         return tuple(self.fault(item, f"faults[{i}]", duration, cluster, topic) for i, item in enumerate(node.value))
 
     def nemesis(self, node, duration: float, cluster: ClusterSpec, topic: TopicSpec) -> NemesisSpec:
-        m = self.mapping(node, "nemesis", ("start", "interval", "jitter", "recovery", "faults"), ("interval", "faults"))
+        m = self.mapping(node, "nemesis", KEYS["nemesis"], REQUIRED["nemesis"])
         start = self.duration(m["start"], "nemesis.start", positive=False) if "start" in m else 0.0
         if start >= duration:
             raise self.error(m["start"], "nemesis.start", f"{start:g}s is not before the end of the run "
@@ -1084,7 +1105,8 @@ class _Parser:
         """One item of faults (timed by at or every) or of nemesis.faults (timed by the nemesis). Without a
         cluster and topic (a fault read back alone) the brokers and topic it names are not checked."""
         keys = (*_FAULT_KEYS, "line") if self.record else _FAULT_KEYS
-        m = self.mapping(node, field, keys, ("action", "line") if self.record else ("action",), listed=_FAULT_KEYS)
+        m = self.mapping(node, field, keys, (*REQUIRED["fault"], "line") if self.record else REQUIRED["fault"],
+                         listed=_FAULT_KEYS)
         action = self.action(m["action"], f"{field}.action", catalog.NEMESIS_ACTIONS if nemesis else ACTIONS)
         entry = catalog.ACTIONS[action]
         self.fault_keys(node, m, field, entry, nemesis)
@@ -1141,13 +1163,13 @@ class _Parser:
     def fault_keys(self, node, m: dict, field: str, entry: catalog.Action, nemesis: bool) -> None:
         """Refuse keys another action (or a timed fault) takes; `mapping` already refused unknown ones."""
         own = ("action", "target", "duration") if entry.targets else ("action", "duration")
-        known = [*(() if nemesis else _TIMING), *own, *entry.fields, *(("line",) if self.record else ())]
+        known = [*(() if nemesis else TIMING), *own, *entry.fields, *(("line",) if self.record else ())]
         for key in m:
             if key in known:
                 continue
             if key == "target":
                 why = f"{entry.name} takes no target ({entry.no_target})"
-            elif key in _TIMING:
+            elif key in TIMING:
                 why = f"unknown key in a nemesis fault (the nemesis decides when; known: {', '.join(known)})"
             else:
                 owners = ", ".join(a.name for a in catalog.TABLE if key in a.fields)

@@ -34,6 +34,7 @@ class Preset:
     claim: str
     expect: dict  # partial expectation: lost, log_duplicates, reordered (+ torn_transactions)
     reserved: bool = False
+    mode: str = "commit-after-process"  # the consumer mode that carries the guarantee end to end (kchaos init)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ PRESETS: dict[str, Preset] = {
         {"acks": 0, "retries": 0, "enable_idempotence": False},
         "acks=0 and no retries: Kafka documents that records may be lost but, never being resent, are "
         "never duplicated or reordered by the producer.",
-        {"lost": ANY, "log_duplicates": 0, "reordered": 0}),
+        {"lost": ANY, "log_duplicates": 0, "reordered": 0}, mode="commit-before-process"),
     "at-least-once": Preset(
         {"acks": "all", "retries": MAX_RETRIES, "enable_idempotence": False},
         "acks=all with retries: Kafka documents that an acknowledged record survives a broker failure "
@@ -79,7 +80,7 @@ PRESETS: dict[str, Preset] = {
         {**_IDEMPOTENT, "retry_backoff_ms": 20},
         "An idempotent producer with transactional.id: Kafka documents that a transaction's records "
         "become visible to read_committed consumers all together or not at all, and never if it aborted.",
-        {"lost": 0, "log_duplicates": 0, "reordered": 0, "torn_transactions": 0}),
+        {"lost": 0, "log_duplicates": 0, "reordered": 0, "torn_transactions": 0}, mode="read-committed"),
     "outbox": Preset(
         dict(_IDEMPOTENT),
         "Transactional outbox: the application writes its rows and their outbox rows in one database "

@@ -10,7 +10,7 @@ from kafka_chaos.cli import app
 from kafka_chaos.history import ACK, LOG, PROCESS, SEND, HistoryWriter
 
 runner = CliRunner()
-COMMANDS = [["run"], ["validate"], ["verify"], ["heal"], ["faults"], ["image", "build"],
+COMMANDS = [["run"], ["validate"], ["verify"], ["heal"], ["faults"], ["schema"], ["init"], ["image", "build"],
             ["cluster", "up"], ["cluster", "status"], ["cluster", "down"]]
 GROUPS = [[], ["image"], ["cluster"]]
 
@@ -46,6 +46,44 @@ def test_boolean_options_are_plain_flags():
     assert "  --keep-cluster " in runner.invoke(app, ["run", "--help"]).output
     assert "  --force " in runner.invoke(app, ["image", "build", "--help"]).output
     assert "  --all " in runner.invoke(app, ["heal", "--help"]).output
+    assert "  --force " in runner.invoke(app, ["init", "--help"]).output
+
+
+@pytest.mark.parametrize("command, example", [("init", "kchaos init --semantic at-least-once --out my.yaml"),
+                                              ("schema", "kchaos schema --out kchaos.schema.json")])
+def test_new_commands_teach_by_example(command, example):
+    out = " ".join(runner.invoke(app, [command, "--help"]).output.split())
+    assert f"Example: {example}" in out
+
+
+def test_init_writes_a_scenario_validate_accepts_and_never_overwrites_without_force(tmp_path):
+    out = tmp_path / "my.yaml"
+    result = runner.invoke(app, ["init", "--semantic", "at-least-once", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+    out.write_text("mine\n")
+    result = runner.invoke(app, ["init", "--semantic", "idempotent", "--out", str(out)])
+    assert result.exit_code == 2 and "exists (pass --force" in result.output and "Traceback" not in result.output
+    assert out.read_text() == "mine\n"
+    result = runner.invoke(app, ["init", "--semantic", "idempotent", "--out", str(out), "--force"])
+    assert result.exit_code == 0 and "semantic: idempotent" in out.read_text()
+
+
+def test_init_prints_to_stdout_and_refuses_an_unknown_semantic_in_one_line():
+    result = runner.invoke(app, ["init", "--semantic", "transactional"])
+    assert result.exit_code == 0 and "semantic: transactional" in result.output
+    result = runner.invoke(app, ["init", "--semantic", "exactly-once-ish[/x]"])
+    assert result.exit_code == 2 and "is not a semantic" in result.output and "[/x]" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_schema_writes_the_built_schema(tmp_path):
+    from kafka_chaos import schema
+    out = tmp_path / "kchaos.schema.json"
+    result = runner.invoke(app, ["schema", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text()) == schema.build()
+    assert json.loads(runner.invoke(app, ["schema"]).output) == schema.build()
 
 
 @pytest.mark.parametrize("command", ["run", "verify"])
@@ -270,3 +308,10 @@ def test_verify_of_a_run_with_a_malformed_timeline_is_no_internal_error_and_no_s
     result = runner.invoke(app, ["verify", str(run)])
     assert result.exit_code in (1, 2), result.output
     assert "internal error" not in result.output and "scenario.json:" not in result.output
+
+
+def test_the_readme_documents_every_command():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for command in COMMANDS:
+        assert f"`kchaos {command[0]}" in readme, f"README.md does not document kchaos {' '.join(command)}"
