@@ -34,17 +34,13 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
     """The verdict table, the documented claim, violations, evidence, warnings and the one-line outcome.
     Every string that comes from the scenario or the run directory is escaped (it may hold [markup])."""
     scenario_doc = load_json(Path(run_dir) / "scenario.json", {})
-    expect = scenario_doc.get("expect") if isinstance(scenario_doc.get("expect"), dict) else {}
     name = str(scenario_doc.get("name", Path(run_dir).name))
-    violated = {v["count"] for v in verdict.violations}
     table = Table(title=f"verdict: {escape(name)}", title_justify="left")
     for col in ("count", "value", "expect", "", "meaning"):
         table.add_column(col)
-    for count, meaning in SHOWN:
-        bound = expect.get(count, "—") if count in expect else ""
-        bound = "any" if bound is None else escape(str(bound))
-        mark = "[red]✗[/]" if count in violated else ("[green]✓[/]" if count in expect else "")
-        table.add_row(count, str(verdict.counts.get(count, 0)), bound, mark, meaning)
+    marks = {PASS: "[green]✓[/]", FAIL: "[red]✗[/]", "": ""}
+    for count, value, bound, mark, meaning in verdict_rows(verdict, scenario_doc):
+        table.add_row(count, value, escape(bound), marks[mark], meaning)
     console.print(table)
     say = lambda text: console.print(text, highlight=False)  # noqa: E731
     for line in documented_claims(scenario_doc):
@@ -69,6 +65,22 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
     for reason in verdict.incomplete:
         say(f"[yellow]incomplete:[/] {escape(reason)}")
     say(outcome(verdict))
+
+
+PASS, FAIL = "✓", "✗"
+
+
+def verdict_rows(verdict: Verdict, scenario_doc: dict) -> list[tuple[str, str, str, str, str]]:
+    """(count, value, expected bound, PASS/FAIL/"" , meaning) per SHOWN count: the one source of every
+    verdict table (terminal, HTML). The bound is the scenario's text, unescaped."""
+    expect = scenario_doc.get("expect") if isinstance(scenario_doc.get("expect"), dict) else {}
+    violated = {v["count"] for v in verdict.violations}
+    rows = []
+    for count, meaning in SHOWN:
+        bound = ("any" if expect[count] is None else str(expect[count])) if count in expect else ""
+        mark = FAIL if count in violated else (PASS if count in expect else "")
+        rows.append((count, str(verdict.counts.get(count, 0)), bound, mark, meaning))
+    return rows
 
 
 def outcome(verdict: Verdict) -> str:
