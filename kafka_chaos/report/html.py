@@ -66,7 +66,7 @@ def figure(tl: Timeline, title: str) -> go.Figure:
     for b in tl.bands:
         fig.add_shape(type="rect", xref="x", yref="paper", x0=b.start, x1=max(b.end, b.start + MIN_WIDTH), y0=0, y1=1,
                       fillcolor=FAULT_COLOR if b.ok else FAILED_COLOR, opacity=0.18, line_width=0, layer="below")
-    lanes = ["faults"] + sorted({m.type for m in tl.marks})
+    lanes = ["faults"] + sorted({escape(m.type) for m in tl.marks})
     if tl.bands:
         labelled = len(tl.bands) <= MAX_LABELS
         fig.add_trace(go.Scatter(
@@ -78,7 +78,7 @@ def figure(tl: Timeline, title: str) -> go.Figure:
             textfont={"size": 10}, hovertext=[escape(b.text()) for b in tl.bands],
             hovertemplate="%{hovertext}<extra></extra>"), row=2, col=1)
     for i, kind in enumerate(lanes[1:]):
-        marks = [m for m in tl.marks if m.type == kind]
+        marks = [m for m in tl.marks if escape(m.type) == kind]
         fig.add_trace(go.Scatter(
             x=[m.t for m in marks], y=[kind] * len(marks), name=kind, mode="markers",
             marker={"symbol": "x", "color": ANOMALY_COLORS[i % len(ANOMALY_COLORS)],
@@ -109,6 +109,8 @@ def page(verdict: Verdict, run_dir: Path, tl: Timeline) -> str:
            f"<p class=\"muted\">run directory: {escape(str(run_dir))} (re-check: kchaos verify "
            f"{escape(str(run_dir))})</p>",
            "<h2>Timeline</h2>", plot,
+           "<p class=\"muted\">Faults are shaded from start to heal; an anomaly sits at the send time of the "
+           "first record of its evidence range (hover for the evidence).</p>",
            f"<p>Leader changes per partition: {escape(tl.leader_changes)}.</p>",
            _bands_table(tl), _verdict_table(verdict, scenario_doc), _claims(verdict, scenario_doc),
            _evidence(verdict, tl),

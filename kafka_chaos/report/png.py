@@ -49,6 +49,7 @@ def draw(tl: Timeline, title: str) -> Figure:
     lanes.invert_yaxis()
     lanes.set_xlim(0, tl.end + 1)
     lanes.set_xlabel("seconds since the workload started")
+    lanes.set_title("faults at their start; anomalies at the send time of their first record", loc="left", fontsize=9)
     handles = [h for ax in (rates, lanes) for h in ax.get_legend_handles_labels()[0]]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(8, max(1, len(handles))), frameon=False)
     for ax in (rates, lanes):
