@@ -214,6 +214,8 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
     def body():
         from kafka_chaos import report, runner, scenario
 
+        if html_out is not None and not html_out.parent.is_dir():
+            raise UsageError(f"--html: {html_out}: its folder does not exist")   # before the run, not after it
         if file is not None:
             s = scenario.load(file)
         elif replay is not None:

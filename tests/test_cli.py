@@ -113,11 +113,17 @@ def test_report_writes_the_page_and_the_picture_and_exits_0_whatever_the_verdict
     assert "kchaos-ready" in page.read_text() and picture.read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("args, why", [([], "give --html FILE, --png FILE or both"),
-                                       (["--png", "/no/such/folder/r.png"], "--png: /no/such/folder/r.png: its folder")])
+@pytest.mark.parametrize("args, why", [
+    ([], "give --html FILE, --png FILE or both"),
+    (["--png", "/no/such/folder/r.png"], "--png: /no/such/folder/r.png: its folder does not exist")])
 def test_report_without_an_output_or_into_a_missing_folder_is_exit_2(tmp_path, args, why):
     result = runner.invoke(app, ["report", str(write_run(tmp_path, range(10), {})), *args])
     assert result.exit_code == 2 and why in result.output
+
+
+def test_run_refuses_an_html_page_into_a_missing_folder_before_it_starts():
+    result = runner.invoke(app, ["run", "scenarios/commit-before-process-consumer-crash.yaml", "--html", "/no/x.html"])
+    assert result.exit_code == 2 and "--html: /no/x.html: its folder does not exist" in result.output
 
 
 def test_verify_html_writes_the_page_and_keeps_the_verdicts_exit_code(tmp_path):

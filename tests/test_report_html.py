@@ -27,7 +27,8 @@ KILL = {"event": "apply", "seq": 3, "action": "kill", "target": "broker(3)", "re
         "t_started": T0 + 4.5, "t_applied": T0 + 4.5}
 FAILED = {"event": "apply", "seq": 4, "action": "isolate", "target": "controller", "ok": False,
           "error": "no helper image", "t_started": T0 + 5.0, "t_applied": T0 + 5.1}
-FINAL = {"event": "heal", "action": "heal", "resolved": "start broker 3", "ok": True, "t_applied": T0 + 6.0, "final": True}
+FINAL = {"event": "heal", "action": "heal", "resolved": "start broker 3", "ok": True, "t_applied": T0 + 6.0,
+         "final": True}
 TIMELINE = [PAUSE, UNPAUSE, FENCE, KILL, FAILED, FINAL]
 
 
@@ -141,7 +142,8 @@ def test_the_page_holds_every_fault_and_anomaly_with_its_evidence(run_dir):
 def test_the_verdict_table_shows_the_same_marks_as_the_terminal(run_dir):
     page = html.page(verify_run_dir(run_dir), run_dir, series.build(run_dir, verify_run_dir(run_dir)))
     table = page.split('<table id="verdict">')[1].split("</table>")[0]
-    assert '<tr class="violated"><td>lost</td><td class="n">1</td><td class="n">0</td><td class="mark-fail">✗</td>' in table
+    assert ('<tr class="violated"><td>lost</td><td class="n">1</td><td class="n">0</td><td class="mark-fail">✗</td>'
+            in table)
     assert '<td>reprocessed</td><td class="n">1</td><td class="n">any</td><td class="mark-pass">✓</td>' in table
     assert "documented: at-least-once" in page and "violated: lost = 1 (expected at most 0)" in page
 

@@ -62,7 +62,8 @@ def figure(tl: Timeline, title: str) -> go.Figure:
     for name, values in tl.rates.items():
         fig.add_trace(go.Scatter(x=tl.seconds, y=values, name=name, mode="lines", line_shape="hv",
                                  line={"color": COLORS[name], "width": 1.6},
-                                 hovertemplate=f"{name}: %{{y:.0f}} records/s at +%{{x}}s<extra></extra>"), row=1, col=1)
+                                 hovertemplate=f"{name}: %{{y:.0f}} records/s at +%{{x}}s<extra></extra>"),
+                      row=1, col=1)
     for b in tl.bands:
         fig.add_shape(type="rect", xref="x", yref="paper", x0=b.start, x1=max(b.end, b.start + MIN_WIDTH), y0=0, y1=1,
                       fillcolor=FAULT_COLOR if b.ok else FAILED_COLOR, opacity=0.18, line_width=0, layer="below")
@@ -135,7 +136,8 @@ def _verdict_table(verdict: Verdict, scenario_doc: dict) -> str:
     css = {PASS: "mark-pass", FAIL: "mark-fail", "": ""}
     violated = {FAIL: ' class="violated"'}
     rows = "".join(f"<tr{violated.get(mark, '')}><td>{count}</td><td class=\"n\">{value}</td>"
-                   f"<td class=\"n\">{escape(bound)}</td><td class=\"{css[mark]}\">{mark}</td><td>{escape(meaning)}</td></tr>"
+                   f"<td class=\"n\">{escape(bound)}</td><td class=\"{css[mark]}\">{mark}</td>"
+                   f"<td>{escape(meaning)}</td></tr>"
                    for count, value, bound, mark, meaning in verdict_rows(verdict, scenario_doc))
     return ("<h2>Verdict</h2><table id=\"verdict\"><tr><th>count</th><th>value</th><th>expect</th><th></th>"
             f"<th>meaning</th></tr>{rows}</table>")

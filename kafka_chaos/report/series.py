@@ -146,7 +146,8 @@ def _bands(entries: list[dict], t0: float) -> tuple[list[Band], int]:
                 note = f"healed by {_text(heal.get('action', '?'))}: {_text(heal.get('resolved', ''))}".rstrip(": ")
             else:
                 later = [t for t in final if t >= at]
-                end, note = (later[0], "healed at the end of the run") if later else (math.inf, "never healed in the timeline")
+                end, note = ((later[0], "healed at the end of the run") if later
+                             else (math.inf, "never healed in the timeline"))
         out.append(Band(action, target, _text(e.get("resolved", "")), start - t0, end - t0, ok, note))
     out.sort(key=lambda b: b.start)
     return out[:MAX_FAULTS], max(0, len(out) - MAX_FAULTS)
