@@ -239,6 +239,8 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
         junit_out: Optional[Path] = typer.Option(None, "--junit", help=JUNIT_HELP),
         markdown_out: Optional[Path] = typer.Option(None, "--markdown", help=MARKDOWN_HELP),
+        html_out: Optional[Path] = typer.Option(None, "--html", help="Also write the report as one HTML page here "
+                                                "(a timeline of rates, faults and anomalies; opens offline)."),
         runs: Path = typer.Option(Path("runs"), help="Folder for run directories."),
         keep_cluster: bool = typer.Option(False, "--keep-cluster",
                                           help="Leave a cluster kchaos started running afterwards."),
@@ -266,6 +268,8 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         from kafka_chaos.cluster.compose import deployment
 
         deployment(project, port_base)   # a bad --project or --port-base is exit 2 before anything starts
+        if html_out is not None and not html_out.parent.is_dir():
+            raise UsageError(f"--html: {html_out}: its folder does not exist")   # before the run, not after it
         if file is not None:
             s = scenario.load(file, _overrides(sets))
         elif sets:
@@ -278,6 +282,8 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
                             console=console, replay_from=replay, project=project, port_base=port_base)
         report.print_verdict(console, result.verdict, result.run_dir, result.heals, s)
         write_reports(result.verdict, result.run_dir, json_out, junit_out, markdown_out)
+        if html_out:
+            _write_pictures(result.verdict, result.run_dir, html_out, None)
         if result.unhealed:
             raise ClusterError(f"{len(result.unhealed)} fault(s) could not be healed: {'; '.join(result.unhealed)}; "
                                f"retry with: kchaos heal {result.run_dir}")
@@ -387,7 +393,9 @@ def _print_grid(outcomes) -> None:
 def verify(run_dir: Path = typer.Argument(..., help="A run directory written by `kchaos run`."),
            json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the report as JSON here."),
            junit_out: Optional[Path] = typer.Option(None, "--junit", help=JUNIT_HELP),
-           markdown_out: Optional[Path] = typer.Option(None, "--markdown", help=MARKDOWN_HELP)):
+           markdown_out: Optional[Path] = typer.Option(None, "--markdown", help=MARKDOWN_HELP),
+           html_out: Optional[Path] = typer.Option(None, "--html", help="Also write the report as one HTML page here "
+                                                   "(a timeline of rates, faults and anomalies; opens offline).")):
     """Re-verify a run directory (also one whose run was killed half-way); talks to no cluster.
 
     Reads only the run directory (histories, audit, timeline, scenario.json, meta.json) and prints the
@@ -395,6 +403,7 @@ def verify(run_dir: Path = typer.Argument(..., help="A run directory written by 
 
     \b
     Example: kchaos verify runs/20261126-103441-acks1-isolate-leader --junit kchaos.xml --markdown summary.md
+    Example: kchaos verify runs/20261126-144525-auto-commit-consumer-crash --html report.html
     """
     from kafka_chaos import report, verify as verifier
 
@@ -402,8 +411,40 @@ def verify(run_dir: Path = typer.Argument(..., help="A run directory written by 
         verdict = verifier.verify_run_dir(run_dir)
         report.print_verdict(console, verdict, run_dir, [], None)
         write_reports(verdict, run_dir, json_out, junit_out, markdown_out)
+        if html_out:
+            _write_pictures(verdict, run_dir, html_out, None)
         raise typer.Exit(verdict_exit(verdict))
     guarded(body)
+
+
+@app.command("report")
+def report_cmd(run_dir: Path = typer.Argument(..., help="A run directory written by `kchaos run`."),
+               html_out: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained HTML page "
+                                                       "here (opens offline: nothing is loaded from the network)."),
+               png_out: Optional[Path] = typer.Option(None, "--png", help="Write the timeline as a PNG picture here.")):
+    """Draw a run: a timeline of send, ack and process rates per second with the faults as bands and the
+    anomalies as marks (hover shows their evidence), then the verdict table, the documented guarantees,
+    the evidence and the scenario's settings. Talks to no cluster; exit 0 once written, whatever the verdict
+    (`kchaos verify` gives the verdict's exit code).
+
+    Example: kchaos report runs/20261126-144525-auto-commit-consumer-crash --html report.html --png report.png
+    """
+    from kafka_chaos import report, verify as verifier
+
+    def body():
+        if html_out is None and png_out is None:
+            raise UsageError("give --html FILE, --png FILE or both")
+        verdict = verifier.verify_run_dir(run_dir)
+        _write_pictures(verdict, run_dir, html_out, png_out)
+        console.print(report.outcome(verdict), highlight=False)
+    guarded(body)
+
+
+def _write_pictures(verdict, run_dir: Path, html_out: Optional[Path], png_out: Optional[Path]) -> None:
+    from kafka_chaos.report import html
+
+    for path in html.write(verdict, run_dir, html=html_out, png=png_out):
+        console.print(f"wrote {escape(str(path))}", highlight=False)
 
 
 def verdict_exit(verdict) -> ExitCode:

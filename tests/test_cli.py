@@ -10,7 +10,7 @@ from kafka_chaos.cli import app
 from kafka_chaos.history import ACK, LOG, PROCESS, SEND, HistoryWriter
 
 runner = CliRunner()
-COMMANDS = [["run"], ["validate"], ["verify"], ["heal"], ["faults"], ["schema"], ["init"], ["image", "build"],
+COMMANDS = [["run"], ["validate"], ["verify"], ["report"], ["matrix"], ["heal"], ["faults"], ["schema"], ["init"], ["image", "build"],
             ["cluster", "up"], ["cluster", "status"], ["cluster", "down"]]
 GROUPS = [[], ["image"], ["cluster"]]
 
@@ -140,6 +140,35 @@ def test_verify_passes_a_clean_run_and_writes_json(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["passed"] is True and report["counts"]["lost"] == 0 and report["scenario"] == "hand-built"
+
+
+def test_report_writes_the_page_and_the_picture_and_exits_0_whatever_the_verdict(tmp_path):
+    run = write_run(tmp_path, range(10), {"lost": 0}, logged=[0, 1, 2, 6, 7, 8, 9])
+    page, picture = tmp_path / "r.html", tmp_path / "r.png"
+    result = runner.invoke(app, ["report", str(run), "--html", str(page), "--png", str(picture)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {page}" in result.output and "FAILED" in result.output
+    assert "kchaos-ready" in page.read_text() and picture.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("args, why", [
+    ([], "give --html FILE, --png FILE or both"),
+    (["--png", "/no/such/folder/r.png"], "--png: /no/such/folder/r.png: its folder does not exist")])
+def test_report_without_an_output_or_into_a_missing_folder_is_exit_2(tmp_path, args, why):
+    result = runner.invoke(app, ["report", str(write_run(tmp_path, range(10), {})), *args])
+    assert result.exit_code == 2 and why in result.output
+
+
+def test_run_refuses_an_html_page_into_a_missing_folder_before_it_starts():
+    result = runner.invoke(app, ["run", "scenarios/commit-before-process-consumer-crash.yaml", "--html", "/no/x.html"])
+    assert result.exit_code == 2 and "--html: /no/x.html: its folder does not exist" in result.output
+
+
+def test_verify_html_writes_the_page_and_keeps_the_verdicts_exit_code(tmp_path):
+    run = write_run(tmp_path, range(10), {"lost": 0}, logged=[0, 1, 2, 6, 7, 8, 9])
+    result = runner.invoke(app, ["verify", str(run), "--html", str(tmp_path / "v.html")])
+    assert result.exit_code == 1 and "lost = 3" in result.output
+    assert "seq 3-5" in (tmp_path / "v.html").read_text()
 
 
 def test_verify_fails_with_exit_1_and_evidence_when_acked_records_are_lost(tmp_path):

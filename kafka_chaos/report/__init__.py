@@ -37,17 +37,13 @@ def print_verdict(console: Console, verdict: Verdict, run_dir: Path, heals: list
     """The verdict table, the documented claim, violations, evidence, warnings and the one-line outcome.
     Every string that comes from the scenario or the run directory is escaped (it may hold [markup])."""
     scenario_doc = load_json(Path(run_dir) / "scenario.json", {})
-    expect = expect_of(scenario_doc)
     name = scenario_name(run_dir, scenario_doc)
-    violated = {v["count"] for v in verdict.violations}
     table = Table(title=f"verdict: {escape(name)}", title_justify="left")
     for col in ("count", "value", "expect", "", "meaning"):
         table.add_column(col)
-    for count, meaning in SHOWN:
-        bound = expect.get(count, "—") if count in expect else ""
-        bound = "any" if bound is None else escape(str(bound))
-        mark = "[red]✗[/]" if count in violated else ("[green]✓[/]" if count in expect else "")
-        table.add_row(count, str(verdict.counts.get(count, 0)), bound, mark, meaning)
+    marks = {PASS: "[green]✓[/]", FAIL: "[red]✗[/]", "": ""}
+    for count, value, bound, mark, meaning in verdict_rows(verdict, scenario_doc):
+        table.add_row(count, value, escape(bound), marks[mark], meaning)
     console.print(table)
     say = lambda text: console.print(text, highlight=False)  # noqa: E731
     for line in settings_lines(scenario_doc):
@@ -80,6 +76,21 @@ OUTCOMES = {status.VIOLATED: "[red]FAILED[/]: an expectation was violated",
             status.INCOMPLETE: "[yellow]INCOMPLETE[/]: not every count could be measured, so this run proves "
                                "nothing (exit 3)",
             status.PASSED: "[green]PASSED[/]: every expectation met"}
+
+PASS, FAIL = "✓", "✗"
+
+
+def verdict_rows(verdict: Verdict, scenario_doc: dict) -> list[tuple[str, str, str, str, str]]:
+    """(count, value, expected bound, PASS/FAIL/"" , meaning) per SHOWN count: the one source of every
+    verdict table (terminal, HTML). The bound is the scenario's text, unescaped."""
+    expect = expect_of(scenario_doc)
+    violated = {v["count"] for v in verdict.violations}
+    rows = []
+    for count, meaning in SHOWN:
+        bound = ("any" if expect[count] is None else str(expect[count])) if count in expect else ""
+        mark = FAIL if count in violated else (PASS if count in expect else "")
+        rows.append((count, str(verdict.counts.get(count, 0)), bound, mark, meaning))
+    return rows
 
 
 def outcome(verdict: Verdict) -> str:
