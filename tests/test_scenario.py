@@ -798,8 +798,9 @@ BILLION_LAUGHS = "".join(f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr
                          + "]\n" for i in range(9))
 
 
-def quick(where, text, seconds=1.0) -> str:
-    """The error of `text`, which must come within `seconds`."""
+def quick(where, text, seconds=10.0) -> str:
+    """The error of `text`, which must come within `seconds`: far above the milliseconds it takes, so a loaded
+    machine never fails it, and far below what an unbounded expansion (minutes, or memory) would take."""
     start = time.monotonic()
     message = error(where, text)
     assert time.monotonic() - start < seconds, message
@@ -807,13 +808,13 @@ def quick(where, text, seconds=1.0) -> str:
 
 
 def test_a_billion_laughs_is_refused_at_once(where):
-    message = quick(where, BILLION_LAUGHS + doc(), seconds=0.5)
+    message = quick(where, BILLION_LAUGHS + doc())
     assert message.startswith("5: yaml: more than 10000 values (an alias counts as every value it repeats)")
 
 
 def test_an_alias_bomb_inside_a_known_field_is_refused_at_once(where):
     text = BILLION_LAUGHS.replace("a: &a", "description: &a", 1)
-    assert quick(where, text + doc(), seconds=0.5).startswith("5: yaml: more than 10000 values")
+    assert quick(where, text + doc()).startswith("5: yaml: more than 10000 values")
 
 
 def test_a_document_that_contains_itself_is_refused(where):
