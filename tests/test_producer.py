@@ -52,7 +52,7 @@ def test_the_watchdog_tells_returned_raised_and_hung_apart(monkeypatch):
     release = threading.Event()
     start = time.monotonic()
     assert guarded_call(release.wait, "abort_transaction", 0, watchdog()) == "abort_transaction did not return within 0 s"
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 10   # far below the 60 s it waits without the fix, far above a loaded machine
     release.set()
 
 
@@ -61,7 +61,7 @@ def test_after_sigterm_the_watchdog_waits_only_stop_grace(monkeypatch):
     release = threading.Event()
     start = time.monotonic()
     assert "did not return" in guarded_call(release.wait, "commit_transaction", 60, watchdog(stopping=True))
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 10   # far below the 60 s it waits without the fix, far above a loaded machine
     release.set()
 
 

@@ -861,7 +861,7 @@ def test_a_large_file_is_refused_from_its_size(tmp_path):
     with pytest.raises(ScenarioError, match=r"big\.yaml: cannot read the scenario \(\d+ bytes \(allowed: at most "
                                             r"262144\)\)"):
         load(path)
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 5   # 55 s before the size bound; margin for a loaded machine
 
 
 def test_many_keys_below_the_size_bound_stop_at_the_node_bound(where):
