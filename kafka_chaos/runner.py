@@ -107,6 +107,10 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
     stamp = _unique_stamp(Path(runs_dir), s.name)
     run_dir = Path(runs_dir) / f"{stamp}-{s.name}"
     run_dir.mkdir(parents=True)
+    s, chosen = scenario.for_version(s, kafka_version)   # before scenario.json: the verdict reads its expect
+    if chosen:
+        console.print(escape(chosen + ("" if s.cluster.compose else " (the version --kafka-version names)")),
+                      highlight=False)
     (run_dir / faults.PID_FILE).write_text(str(os.getpid()))
     (run_dir / "scenario.json").write_text(json.dumps(mask(s.to_dict()), indent=1, default=str))
     run_id = new_run_id()

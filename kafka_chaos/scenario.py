@@ -30,7 +30,7 @@ COMMAND_ACTIONS = catalog.BROKER_ACTIONS  # the keys of cluster.commands
 FUTURE_ACTIONS = ("clock", "disk")
 DIRECTIONS = ("both", "in", "out")
 CRASH_POINTS = ("after-commit",)   # crash: the worker kills itself right after its next commit
-POINT_ROLES = ("copier", "sink", "relay")   # the workers with a crash point
+POINT_ROLES = ("consumer", "copier", "sink", "relay")   # the workers with a crash point
 SHAPES = ("majority", "minority")
 BROKER_LABEL = "kchaos.broker.id"
 
@@ -82,7 +82,7 @@ TIMING = ("at", "every", "count", "jitter")   # of a timed fault; a nemesis faul
 # broker actions of kafka_chaos.catalog.
 KEYS: dict[str, tuple[str, ...]] = {
     "scenario": ("name", "description", "seed", "duration", "drain_timeout", "cluster", "topic", "producer",
-                 "consumer", "copier", "sink", "database", "faults", "nemesis", "expect"),
+                 "consumer", "copier", "sink", "database", "faults", "nemesis", "expect", "expect_by_version"),
     "cluster": ("compose", "bootstrap", "containers", "broker_config", "hosts", "commands"),
     "topic": ("name", "partitions", "replication_factor", "config"),
     "producer": ("semantic", "rate", "count", "value_size", "config", "config_file", *TXN_FIELDS),
@@ -102,7 +102,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 _TOP = KEYS["scenario"]
 _FAULT_KEYS = KEYS["fault"]
-_OPTIONAL_ROLES = ("nemesis", "copier", "sink", "database")   # recorded only when the scenario has them
+_OPTIONAL_ROLES = ("nemesis", "copier", "sink", "database", "expect_by_version")   # recorded only when given
 _RECORDED = (*(k for k in _TOP if k not in _OPTIONAL_ROLES), "path")  # what every scenario.json holds
 _TARGET_RE = re.compile(r"^\s*(?:(broker)\(\s*([0-9]{1,10})\s*\)"
                         r"|(leader|follower)\(\s*([A-Za-z0-9._-]{1,249})\s*,\s*([0-9]{1,9})\s*\)"
@@ -255,10 +255,39 @@ class Scenario:
     copier: CopierSpec | None = None
     sink: SinkSpec | None = None
     database: str | None = None   # of the sink and the outbox: sqlite (in the run directory; None too) | postgresql
+    # Kafka version spec ("<3.9", ">=3.9.0", "3.8.1") -> expect; the first that matches the run's version wins
+    expect_by_version: dict[str, dict[str, int | None]] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-able plain data (Paths as str, tuples as lists), for scenario.json in the run dir."""
         return _plain(dataclasses.asdict(self))
+
+
+MAX_VERSION_SPECS = 20
+VERSION_SPEC_RE = re.compile(r"^(<=|>=|==|<|>)?\s*([0-9]{1,4}(?:\.[0-9]{1,4}){0,2})$")
+
+
+def version_matches(spec: str, version: str) -> bool:
+    """Whether Kafka `version` (e.g. 3.8.1) satisfies `spec` (e.g. <3.9); missing parts count as 0."""
+    op, wanted = VERSION_SPEC_RE.match(spec.strip()).groups()
+    parts = re.match(r"^([0-9]{1,4}(?:\.[0-9]{1,4}){0,2})", version.strip())
+    if not parts:
+        return False
+    have = tuple(int(x) for x in (parts[1].split(".") + ["0", "0"])[:3])
+    want = tuple(int(x) for x in (wanted.split(".") + ["0", "0"])[:3])
+    return {"<": have < want, "<=": have <= want, ">": have > want, ">=": have >= want,
+            "==": have == want, None: have == want}[op]
+
+
+def for_version(s: Scenario, version: str) -> tuple[Scenario, str | None]:
+    """`s` with the expect of its first expect_by_version entry that `version` matches, and a line saying which;
+    (s, None) when it has no such entries, (s, why) with its own expect when none matches."""
+    if not s.expect_by_version:
+        return s, None
+    for spec, expect in s.expect_by_version.items():
+        if version_matches(spec, version):
+            return dataclasses.replace(s, expect=dict(expect)), f"expect for Kafka {version}: expect_by_version {spec}"
+    return s, f"no expect_by_version entry matches Kafka {version}: the scenario's expect applies"
 
 
 def from_dict(data, path: Path | str = "scenario.json") -> Scenario:
@@ -307,6 +336,11 @@ def _as_written(data: dict) -> dict:
         out["nemesis"] = {**out["nemesis"], "faults": [_fault_as_written(f) for f in out["nemesis"]["faults"]]}
     if isinstance(out.get("expect"), dict):
         out["expect"] = {k: "any" if v is None else v for k, v in out["expect"].items()}
+    if out.get("expect_by_version") == {}:
+        del out["expect_by_version"]
+    elif isinstance(out.get("expect_by_version"), dict):
+        out["expect_by_version"] = {spec: {k: "any" if v is None else v for k, v in e.items()} if isinstance(e, dict)
+                                    else e for spec, e in out["expect_by_version"].items()}
     consumer = out.get("consumer")
     if isinstance(consumer, dict) and isinstance(consumer.get("config"), dict) and \
             isinstance(consumer.get("mode"), str) and consumer["mode"] in semantics.MODES:
@@ -670,7 +704,28 @@ class _Parser:
                     else {**semantics.documented_expect(producer.semantic, consumer.mode), **copier_expect(copier),
                           **sink_expect(sink)}),
             path=Path(self.text(m["path"], "path") if self.record else self.path), nemesis=nemesis, copier=copier,
-            sink=sink, database=database)
+            sink=sink, database=database,
+            expect_by_version=self.expect_by_version(m["expect_by_version"]) if "expect_by_version" in m else {})
+
+    def expect_by_version(self, node) -> dict[str, dict[str, int | None]]:
+        """Version spec -> expect, for a scenario whose verdict depends on the Kafka version (a known bug and the
+        release that fixed it)."""
+        if not isinstance(node, yaml.MappingNode) or not node.value:
+            raise self.error(node, "expect_by_version", "must be a mapping of Kafka version specs to expect "
+                                                        "mappings, e.g. {\"<3.9\": {lost: 0}, \">=3.9\": {lost: any}}")
+        if len(node.value) > MAX_VERSION_SPECS:
+            raise self.error(node, "expect_by_version", f"{len(node.value)} entries (allowed: at most "
+                                                        f"{MAX_VERSION_SPECS})")
+        out = {}
+        for key_node, value_node in node.value:
+            spec = self.value(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(spec, str) or not VERSION_SPEC_RE.match(spec.strip()):
+                raise self.error(key_node, "expect_by_version", f"{_shown(spec)} is not a version spec (e.g. 3.8.1, "
+                                                                "<3.9, >=3.9.0; operators < <= > >= ==)")
+            if spec.strip() in out:
+                raise self.error(key_node, f"expect_by_version.{spec.strip()}", "given twice")
+            out[spec.strip()] = self.expect(value_node, f"expect_by_version.{spec.strip()}")
+        return out
 
     def null(self, node) -> bool:
         return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null"
@@ -1332,13 +1387,13 @@ class _Parser:
                                               "(isolate-replication needs replication_factor >= 2)")
         return target
 
-    def expect(self, node) -> dict[str, int | None]:
+    def expect(self, node, field: str = "expect") -> dict[str, int | None]:
         """Upper bounds on the verdict's counts (kafka_chaos.counts); a reserved count is refused with why."""
-        m = self.mapping(node, "expect", (*counts.COUNT_NAMES, *counts.RESERVED), listed=counts.COUNT_NAMES)
+        m = self.mapping(node, field, (*counts.COUNT_NAMES, *counts.RESERVED), listed=counts.COUNT_NAMES)
         out = {}
         for key, value_node in m.items():
             if key in counts.RESERVED:
-                raise self.error(self.key_node(node, key), f"expect.{key}", f"nothing measures it yet: "
+                raise self.error(self.key_node(node, key), f"{field}.{key}", f"nothing measures it yet: "
                                                                             f"{counts.RESERVED[key]}")
             v = self.value(value_node) if isinstance(value_node, yaml.ScalarNode) else None
             if v == "any":
@@ -1346,7 +1401,7 @@ class _Parser:
             elif isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_BIG:
                 out[key] = v
             else:
-                raise self.error(value_node, f"expect.{key}", f"{self.kind(value_node)} is not an expectation "
+                raise self.error(value_node, f"{field}.{key}", f"{self.kind(value_node)} is not an expectation "
                                                               f"(allowed: 0, an upper bound 0..{MAX_BIG}, or any)")
         return out
 

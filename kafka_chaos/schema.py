@@ -124,6 +124,12 @@ def _fields() -> dict[str, dict[str, dict]]:
                        "description": "faults played at a time (at) or repeatedly (every)"},
             "nemesis": {"$ref": "#/$defs/nemesis"},
             "expect": {"$ref": "#/$defs/expect"},
+            "expect_by_version": _described(
+                {"type": "object", "minProperties": 1, "maxProperties": sc.MAX_VERSION_SPECS,
+                 "propertyNames": {"pattern": sc.VERSION_SPEC_RE.pattern},
+                 "additionalProperties": {"$ref": "#/$defs/expect"}},
+                "Kafka version spec (3.8.1, <3.9, >=3.9.0) -> expect; the first entry the run's Kafka version "
+                "matches replaces expect (a known bug and the release that fixed it)"),
         },
         "cluster": {
             "compose": _described(_text(), "compose file kchaos brings up (brokers labelled "

@@ -1317,8 +1317,9 @@ def test_a_crash_point_only_for_workers_that_have_one(where):
     point = "{at: 1s, action: crash, target: %s, point: after-commit, duration: 1s}"
     s = loads(doc(extra="sink: {}", faults=[point % "sink"]), str(where / "s.yaml"))
     assert s.faults[0].point == "after-commit"
-    with pytest.raises(ScenarioError, match="crash consumer takes no point"):
-        loads(doc(faults=[point % "consumer"]), str(where / "s.yaml"))
+    assert loads(doc(faults=[point % "consumer"]), str(where / "s.yaml")).faults[0].point == "after-commit"
+    with pytest.raises(ScenarioError, match="crash producer takes no point"):
+        loads(doc(faults=[point % "producer"]), str(where / "s.yaml"))
     message = error(where, doc(extra="sink: {}", faults=["{at: 1s, action: crash, target: sink, point: soon, duration: 1s}"]))
     assert "faults[0].point: 'soon' is not a crash point" in message, message
 
@@ -1331,3 +1332,39 @@ def test_fence_needs_producers_sharing_a_transactional_id(where):
     s = loads(doc(producer="{semantic: transactional, transactional_id: app}", consumer="{mode: read-committed}",
                   faults=fence), str(where / "s.yaml"))
     assert s.faults[0].action == "fence-producer"
+
+
+def test_expect_by_version_picks_the_first_entry_the_kafka_version_matches(where):
+    s = loads(doc(extra='expect_by_version: {"<3.9": {lost: 0}, ">=3.9": {lost: any, phantoms: 0}}'),
+              str(where / "s.yaml"))
+    assert s.expect_by_version == {"<3.9": {"lost": 0}, ">=3.9": {"lost": None, "phantoms": 0}}
+    old, why = sc.for_version(s, "3.8.1")
+    assert old.expect == {"lost": 0} and why == "expect for Kafka 3.8.1: expect_by_version <3.9"
+    new, _ = sc.for_version(s, "4.1.1")
+    assert new.expect == {"lost": None, "phantoms": 0}
+    assert sc.from_dict(new.to_dict()).expect_by_version == s.expect_by_version   # scenario.json round trip
+    plain = loads(doc(), str(where / "s.yaml"))
+    assert sc.for_version(plain, "4.1.1") == (plain, None)
+    only = loads(doc(extra='expect_by_version: {"==3.8.1": {lost: 0}}'), str(where / "s.yaml"))
+    kept, why = sc.for_version(only, "4.1.1")
+    assert kept.expect == only.expect and "no expect_by_version entry matches Kafka 4.1.1" in why
+
+
+@pytest.mark.parametrize("spec, version, matches", [
+    ("<3.9", "3.8.1", True), ("<3.9", "3.9.0", False), (">=3.9", "3.9", True), ("3.8", "3.8.0", True),
+    ("3.8", "3.8.1", False), ("<=3.8.1", "3.8.1", True), (">4", "4.0.1", True), ("==4.1.1", "4.1.1", True),
+    ("<3.9", "not-a-version", False),
+])
+def test_version_specs_compare_numerically(spec, version, matches):
+    assert sc.version_matches(spec, version) is matches
+
+
+@pytest.mark.parametrize("body, message", [
+    ('expect_by_version: {"~3.9": {lost: 0}}', "'~3.9' is not a version spec"),
+    ('expect_by_version: {"<3.9": {lost: -1}}', "expect_by_version"),
+    ('expect_by_version: {"<3.9": {lots: 0}}', "lots"),
+    ("expect_by_version: []", "must be a mapping of Kafka version specs"),
+    ("expect_by_version: {}", "must be a mapping of Kafka version specs"),
+])
+def test_a_bad_expect_by_version_is_one_line_naming_it(where, body, message):
+    assert message in error(where, doc(extra=body))

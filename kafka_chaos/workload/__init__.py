@@ -49,8 +49,9 @@ class Worker:
 
     def crash_point(self) -> None:
         """Die here (SIGKILL, nothing flushed) if the runner asked for it: a fault `crash` with `point:
-        after-commit` lands exactly between a worker's commit and what must follow it (the copier's offsets
-        commit, the sink's Kafka commit, the relay's marking rows sent), the window a random crash rarely hits."""
+        after-commit` lands exactly between a worker's commit and what must follow it (the consumer's processing
+        or next poll, the copier's offsets commit, the sink's Kafka commit, the relay's marking rows sent), the
+        window a random crash rarely hits."""
         flag = self.run_dir / CRASH_POINT.format(role=self.role)
         if flag.exists():
             flag.unlink(missing_ok=True)

@@ -101,6 +101,7 @@ class Consumer(Worker):
         for tp, offset in positions.items():
             self.history.append(COMMIT, 0, -1, now, tp.partition, offset)
         self.counters["commits"] += 1
+        self.crash_point()   # committed: before processing (at-most-once) the batch is skipped for good
         return True
 
 

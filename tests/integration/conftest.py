@@ -41,6 +41,22 @@ def cluster():
     return c
 
 
+SECOND = ("kchaos-1", 19192)   # where `kchaos matrix --parallel 2` puts its second slot (matrix.placements)
+
+
+@pytest.fixture(scope="session")
+def second_cluster(cluster):
+    """A second cluster beside the first (its own compose project and ports), for checks that run side by
+    side: started on first use, removed when the session ends."""
+    c = ComposeCluster(COMPOSE, project=SECOND[0], port_base=SECOND[1])
+    try:
+        c.up(os.environ.get("KCHAOS_KAFKA_VERSION", "4.1.1"))
+        metadata.wait_ready(c, timeout=180)
+        yield c
+    finally:
+        c.down()
+
+
 @pytest.fixture
 def healthy(cluster):
     """The cluster, with every broker running and registered before and after the test."""
