@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import traceback
@@ -344,12 +345,21 @@ def matrix(files: List[Path] = typer.Argument(..., help="Scenario files, or fold
         def done(o, n, total):
             console.print(f"[{n}/{total}] {escape(o.cell.name)}: {escape(m.cell_text(o))} ({o.seconds:.0f} s)",
                           highlight=False)
-        interrupted = False
+        interrupted, term = False, []
+
+        def on_sigterm(*_):
+            term.append(True)
+            raise KeyboardInterrupt
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
         try:
-            outcomes = m.run_cells(cells, work, runs, slots, done)
+            outcomes = m.run_cells(cells, work, runs, slots, done,
+                                   lambda cell, slot: console.print(f"started {escape(cell.name)} on "
+                                                                    f"{escape(slots[slot][0])}", highlight=False),
+                                   lambda: bool(term))
         except m.Interrupted as stop:
             outcomes, interrupted = stop.outcomes, True
         finally:
+            signal.signal(signal.SIGTERM, previous)
             if compose and not keep_cluster:
                 for slot_project, slot_base in slots:
                     try:

@@ -130,10 +130,12 @@ def placements(parallel: int, project: str, port_base: int | None, first_port: i
 
 
 def run_cells(cells: list[Cell], work: Path, runs: Path, slots: list[tuple[str, int | None]],
-              on_done=lambda outcome, done, total: None) -> list[Outcome]:
+              on_done=lambda outcome, done, total: None, on_start=lambda cell, slot: None,
+              terminated=lambda: False) -> list[Outcome]:
     """Run every cell, one per slot at a time, each slot on its own cluster (`placements`). Ctrl-C reaches
     the cells too (same process group): each heals and writes its report, and Interrupted carries the
-    outcomes of the cells that finished."""
+    outcomes of the cells that finished. When `terminated()` says the interrupt was a SIGTERM to the matrix
+    alone, the running cells get a SIGTERM too (they heal the same way)."""
     parallel = len(slots)
     work.mkdir(parents=True, exist_ok=True)
     waiting = list(enumerate(cells))
@@ -153,6 +155,7 @@ def run_cells(cells: list[Cell], work: Path, runs: Path, slots: list[tuple[str, 
                 with open(log, "w") as out:
                     proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
                 running[slot] = (index, cell, proc, time.monotonic(), log)
+                on_start(cell, slot)
             for slot, (index, cell, proc, started, log) in list(running.items()):
                 if proc.poll() is None and time.monotonic() - started < CELL_TIMEOUT:
                     continue
@@ -165,6 +168,9 @@ def run_cells(cells: list[Cell], work: Path, runs: Path, slots: list[tuple[str, 
                 on_done(done[-1], len(done), len(cells))
             time.sleep(0.2)
     except KeyboardInterrupt:
+        if terminated():   # not a Ctrl-C at the terminal, which the cells got themselves
+            for _, _, proc, _, _ in running.values():
+                proc.terminate()
         for index, cell, proc, started, log in running.values():
             try:
                 code = proc.wait(timeout=300)   # it heals first
