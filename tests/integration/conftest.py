@@ -7,6 +7,7 @@ they fail instead.
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -55,6 +56,51 @@ def second_cluster(cluster):
         yield c
     finally:
         c.down()
+
+
+# Shipped scenarios that fault brokers, run one after another on the second cluster in the background (a
+# `kchaos matrix` on its project and ports) while the tests on the first cluster go on; test_2_run asserts on them.
+BESIDE = ("at-least-once-leader-kill", "at-most-once-broker-pause", "acks1-isolate-leader")
+BESIDE_LIMIT = 900   # seconds the three may take together (each takes 40-60 s alone)
+
+
+@pytest.fixture(scope="session")
+def beside(cluster, tmp_path_factory):
+    """A function: scenario name -> that BESIDE scenario's matrix cell (exit_code, report, log), waiting for the
+    background matrix to finish on first use."""
+    work = tmp_path_factory.mktemp("beside")
+    args = [sys.executable, "-m", "kafka_chaos", "matrix", *(ROOT / "scenarios" / f"{n}.yaml" for n in BESIDE),
+            "--keep-cluster", "--project", SECOND[0], "--port-base", str(SECOND[1]), "--runs", work / "runs",
+            "--json", work / "matrix.json"]
+    started = time.time()
+    with open(work / "matrix.log", "w") as log:
+        proc = subprocess.Popen(list(map(str, args)), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    cells: dict = {}
+
+    def cell(name: str) -> dict:
+        if not cells:
+            try:
+                proc.wait(timeout=max(1, started + BESIDE_LIMIT - time.time()))
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGINT)   # the running cell heals and reports
+                proc.wait(timeout=300)
+            if (work / "matrix.json").exists():
+                cells.update({c["scenario"]: c for c in json.loads((work / "matrix.json").read_text())})
+        output = (work / "matrix.log").read_text(errors="replace")[-3000:]
+        assert name in cells and cells[name]["report"], (name, proc.returncode, output)
+        return cells[name]
+    yield cell
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=300)
+    ComposeCluster(COMPOSE, project=SECOND[0], port_base=SECOND[1]).down()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _beside_starts_first(request):
+    """Start the background runs with the session when a collected test will want them."""
+    if any("beside" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("beside")
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """`kchaos run` end to end on the real cluster: the verdicts Kafka's documentation predicts.
 
 Both directions: no loss is reported where Kafka guarantees none, and loss is found where the
-configuration allows it.
+configuration allows it. The three shipped scenarios asserted first ran on the second cluster in the background
+(conftest's `beside`), side by side with the tests on the first cluster.
 """
 
 import json
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,49 +20,49 @@ from kafka_chaos.faults import LEDGER, TIMELINE, Ledger
 from kafka_chaos.history import read_timeline
 from kafka_chaos.workload import read_status
 
-from .conftest import ROOT
+from .conftest import ROOT, SECOND
 
 
-def run_shipped(name, tmp_path, monkeypatch):
-    monkeypatch.chdir(ROOT)
-    s = scenario.load(ROOT / "scenarios" / f"{name}.yaml")
-    result = runner.run(s, runs_dir=tmp_path, keep_cluster=True)
-    timeline = read_timeline(result.run_dir)
-    assert Ledger(result.run_dir).entries() == [], "every fault must be healed"
-    return result.verdict, timeline
+def ran_beside(beside, name):
+    """(report, timeline) of a shipped scenario that ran on the second cluster (conftest's BESIDE)."""
+    cell = beside(name)
+    run_dir = Path(cell["report"]["run_dir"])
+    assert Ledger(run_dir).entries() == [], "every fault must be healed"
+    assert json.loads((run_dir / "meta.json").read_text())["project"] == SECOND[0]
+    return cell["report"], read_timeline(run_dir)
 
 
 def applied(timeline, action):
     return [e for e in timeline if e["event"] == "apply" and e["action"] == action and e["ok"]]
 
 
-def test_acks_all_min_isr_2_loses_nothing_when_the_leader_is_killed(healthy, tmp_path, monkeypatch):
-    verdict, timeline = run_shipped("at-least-once-leader-kill", tmp_path, monkeypatch)
+def test_acks_all_min_isr_2_loses_nothing_when_the_leader_is_killed(beside):
+    report, timeline = ran_beside(beside, "at-least-once-leader-kill")
     assert applied(timeline, "kill"), timeline
-    c = verdict.counts
+    c = report["counts"]
     assert c["acked"] > 1000   # a real workload ran (about 6000 at this rate)
     assert c["lost"] == 0 and c["phantoms"] == 0
-    assert verdict.passed
+    assert report["passed"] and report["complete"], report["incomplete"]
 
 
-def test_acks0_to_a_paused_leader_is_never_acked_lost(healthy, tmp_path, monkeypatch):
-    verdict, timeline = run_shipped("at-most-once-broker-pause", tmp_path, monkeypatch)
+def test_acks0_to_a_paused_leader_is_never_acked_lost(beside):
+    report, timeline = ran_beside(beside, "at-most-once-broker-pause")
     assert applied(timeline, "pause")
-    c = verdict.counts
+    c = report["counts"]
     assert c["sent"] > 1000
     assert c["acked"] == 0 and c["lost"] == 0
     assert c["unacked_present"] + c["unacked_missing"] == c["sent"]
     assert c["log_duplicates"] == 0
-    assert verdict.passed
+    assert report["passed"] and report["complete"], report["incomplete"]
 
 
-def test_acks1_leader_cut_off_from_its_followers_loses_acknowledged_records(healthy, tmp_path, monkeypatch):
-    verdict, timeline = run_shipped("acks1-isolate-leader", tmp_path, monkeypatch)
+def test_acks1_leader_cut_off_from_its_followers_loses_acknowledged_records(beside):
+    report, timeline = ran_beside(beside, "acks1-isolate-leader")
     assert applied(timeline, "isolate")
-    c = verdict.counts
+    c = report["counts"]
     assert c["lost_from_log"] > 0, "the isolated leader's acks=1 writes are truncated when it rejoins"
     assert c["lost"] == c["lost_from_log"] and c["phantoms"] == 0
-    lost = [a for a in verdict.anomalies if a["type"] == "lost"]
+    lost = [a for a in report["anomalies"] if a["type"] == "lost"]
     assert all(a["where"] == "from_log" and a["near_fault"].startswith("isolate") for a in lost)
 
 
