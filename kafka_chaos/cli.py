@@ -268,7 +268,10 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         from kafka_chaos import report, runner, scenario
         from kafka_chaos.cluster.compose import deployment
 
+        from kafka_chaos import image
+
         deployment(project, port_base)   # a bad --project or --port-base is exit 2 before anything starts
+        image.major(kafka_version)   # a release: it becomes an image tag and picks an expect_by_version entry
         if html_out is not None and not html_out.parent.is_dir():
             raise UsageError(f"--html: {html_out}: its folder does not exist")   # before the run, not after it
         if file is not None:
