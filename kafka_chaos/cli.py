@@ -334,6 +334,9 @@ def matrix(files: List[Path] = typer.Argument(..., help="Scenario files, or fold
             s = scenario.load(cell.scenario, overrides=[*cell.sets, *([("seed", str(cell.seed))] if cell.seed else [])])
             if s.cluster.compose:
                 composes.add(Path(s.cluster.compose))
+            elif parallel > 1:   # a slot's project and ports place only a cluster kchaos starts
+                raise UsageError(f"--parallel {parallel}: {cell.scenario} runs on a cluster kchaos does not start, so "
+                                 "its cells would share brokers and each other's faults; run it with --parallel 1")
         if len(composes) > 1:
             raise UsageError("the scenarios name different compose files; run one matrix per cluster definition")
         compose = next(iter(composes), None)

@@ -134,3 +134,13 @@ def test_a_project_name_with_a_newline_is_refused(tmp_path):
     (run / "meta.json").write_text(json.dumps({"t0": T0, "project": "kchaos\n"}))
     from kafka_chaos import rundir
     assert "project" in refused(UsageError, rundir.compose_project, run, "kchaos")
+
+
+# matrix --parallel 2 on a cluster kchaos does not start (cluster.bootstrap) ran cells side by side on the same brokers,
+# so one cell's faults hit the other's workload (the slots' own projects and ports only place clusters kchaos starts)
+def test_parallel_cells_need_a_cluster_kchaos_starts(tmp_path, monkeypatch):
+    (tmp_path / "s.yaml").write_text(SCENARIO)
+    monkeypatch.setattr(m, "run_cells", lambda *a, **k: pytest.fail("cells started"))
+    result = CliRunner().invoke(app, ["matrix", str(tmp_path / "s.yaml"), "--seeds", "2", "--parallel", "2",
+                                      "--runs", str(tmp_path / "runs")])
+    assert result.exit_code == 2 and "--parallel" in result.output, result.output
