@@ -268,7 +268,10 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         from kafka_chaos import report, runner, scenario
         from kafka_chaos.cluster.compose import deployment
 
+        from kafka_chaos import image
+
         deployment(project, port_base)   # a bad --project or --port-base is exit 2 before anything starts
+        image.major(kafka_version)   # a release: it becomes an image tag and picks an expect_by_version entry
         if html_out is not None and not html_out.parent.is_dir():
             raise UsageError(f"--html: {html_out}: its folder does not exist")   # before the run, not after it
         if file is not None:
@@ -331,6 +334,9 @@ def matrix(files: List[Path] = typer.Argument(..., help="Scenario files, or fold
             s = scenario.load(cell.scenario, overrides=[*cell.sets, *([("seed", str(cell.seed))] if cell.seed else [])])
             if s.cluster.compose:
                 composes.add(Path(s.cluster.compose))
+            elif parallel > 1:   # a slot's project and ports place only a cluster kchaos starts
+                raise UsageError(f"--parallel {parallel}: {cell.scenario} runs on a cluster kchaos does not start, so "
+                                 "its cells would share brokers and each other's faults; run it with --parallel 1")
         if len(composes) > 1:
             raise UsageError("the scenarios name different compose files; run one matrix per cluster definition")
         compose = next(iter(composes), None)

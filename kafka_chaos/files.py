@@ -50,6 +50,8 @@ def read_json(path: Path, limit: int, what: str):
         raise UsageError(f"{path}: {what} is not UTF-8 text (byte {e.start})") from None
     except json.JSONDecodeError as e:
         raise UsageError(f"{path}:{e.lineno}: {what} is not valid JSON ({e.msg})") from None
+    except ValueError:   # an integer of more than 4300 digits (Python's limit on int conversion)
+        raise UsageError(f"{path}: {what} holds a number too long to read") from None
     except RecursionError:
         raise UsageError(f"{path}: {what} is nested too deeply") from None
 

@@ -185,6 +185,7 @@ def resolve(version: str = DEFAULT_VERSION) -> tuple[str, str]:
     forced = os.environ.get("KCHAOS_KAFKA_IMAGE")
     if forced:
         return forced, "from KCHAOS_KAFKA_IMAGE"
+    major(version)   # a release, never "../x" or "4.1.1;rm", before it is an image tag
     official, local = f"{OFFICIAL}:{version}", local_tag(version)
     if engine.image_exists(official):
         return official, "official image, present locally"

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kafka_chaos import files
+from kafka_chaos import files, image
 from kafka_chaos.errors import ExitCode, KchaosError, UsageError
+from kafka_chaos.masking import MASK, is_secret
 from kafka_chaos.verify import Verdict
 
 MAX_CELLS = 500            # a matrix is a CI job, not a search
@@ -41,7 +43,7 @@ class Cell:
     @property
     def column(self) -> str:
         """The cell's settings, versions and seed: what tells it apart within its row."""
-        parts = [f"{k.rsplit('.', 1)[-1] if '.config.' in k else k}={v}" for k, v in self.sets]
+        parts = [f"{k.rsplit('.', 1)[-1] if '.config.' in k else k}={v}" for k, v in shown(self.sets)]
         parts += [f"seed {self.seed}"] if self.seed is not None else []
         parts += [f"kafka {self.kafka_version}"] if self.kafka_version else []
         return " · ".join(parts) or "as written"
@@ -73,6 +75,11 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
+def shown(sets) -> list[tuple[str, str]]:
+    """The (key, value) pairs as a grid, log or report may show them: a secret setting's value masked."""
+    return [(k, MASK if is_secret(k) else v) for k, v in sets]
+
+
 def parse_sets(given: list[str]) -> list[list[tuple[str, str]]]:
     """--set KEY=V1,V2 options -> one list of (key, value) choices per key (values split on commas)."""
     out = []
@@ -94,15 +101,24 @@ def plan(scenarios: list[Path], sets: list[str], seeds: int, versions: list[str]
         raise UsageError("give at least one scenario file or folder")
     if seeds < 0:
         raise UsageError(f"--seeds {seeds}: must be 0 (each scenario's own seed) or more")
+    for version in versions:
+        image.major(version)   # a release (3.9.1), never "../x": it becomes an image tag in every cell
     choices = parse_sets(sets)
+    total = len(scenarios) * max(1, len(versions)) * math.prod(map(len, choices)) * max(1, seeds)
+    if total > MAX_CELLS:   # counted before anything is built: --seeds 10**12 is one line, not a MemoryError
+        raise UsageError(f"the matrix has {total} cells (allowed: at most {MAX_CELLS}); fewer values or seeds")
     seed_list = list(range(1, seeds + 1)) or [None]
     cells = [Cell(path, tuple(combo), seed, version)
              for path in scenarios
              for version in (versions or [None])
              for combo in itertools.product(*choices)
              for seed in seed_list]
-    if len(cells) > MAX_CELLS:
-        raise UsageError(f"the matrix has {len(cells)} cells (allowed: at most {MAX_CELLS}); fewer values or seeds")
+    seen = {}
+    for cell in cells:   # the grid, JSON and reports name a cell by row and column: two must never share them
+        first = seen.setdefault((cell.row, cell.column), cell)
+        if first is not cell:
+            raise UsageError(f"{cell.name} is in the matrix twice ({first.scenario} and {cell.scenario}): give each "
+                             "scenario file, value and version once (rows are named by file name)")
     return cells
 
 
@@ -256,6 +272,6 @@ def report_rows(outcomes: list[Outcome]) -> list[tuple[str, Verdict, Path]]:
 
 def write_json(path: Path, outcomes: list[Outcome]) -> None:
     files.write_atomic(path, json.dumps([{
-        "scenario": o.cell.row, "settings": o.cell.column, "sets": [list(kv) for kv in o.cell.sets],
+        "scenario": o.cell.row, "settings": o.cell.column, "sets": [list(kv) for kv in shown(o.cell.sets)],
         "seed": o.cell.seed, "kafka_version": o.cell.kafka_version, "exit_code": o.code,
         "seconds": round(o.seconds, 1), "log": str(o.log), "report": o.report} for o in outcomes], indent=1) + "\n")

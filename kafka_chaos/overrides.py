@@ -15,6 +15,7 @@ import yaml
 
 from . import yamlfile
 from .errors import ScenarioError, UsageError
+from .masking import MASK, is_secret
 
 PREFIX = "--set "   # names the YAML marks of every node an override made (scenario._Parser.error reads it)
 CONFIG_MAPS = ("producer.config", "consumer.config", "topic.config", "cluster.broker_config")
@@ -36,8 +37,8 @@ def parse(text: str) -> tuple[str, str]:
 
 
 def label(key: str, value: str | None = None) -> str:
-    """`--set KEY=VALUE` as a message shows it: one line, at most about 100 characters."""
-    text = key if value is None else f"{key}={value}"
+    """`--set KEY=VALUE` as a message shows it: one line, at most about 100 characters, a secret's VALUE masked."""
+    text = key if value is None else f"{key}={MASK if is_secret(key) else value}"
     text = repr(text) if _CONTROL_RE.search(text) else text
     return PREFIX + (text if len(text) <= 100 else text[:97] + "...")
 

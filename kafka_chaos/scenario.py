@@ -713,12 +713,16 @@ class _Parser:
         if not isinstance(node, yaml.MappingNode) or not node.value:
             raise self.error(node, "expect_by_version", "must be a mapping of Kafka version specs to expect "
                                                         "mappings, e.g. {\"<3.9\": {lost: 0}, \">=3.9\": {lost: any}}")
+        self._constructor.flatten_mapping(node)  # `<<: *anchor` merges, as in every other mapping
         if len(node.value) > MAX_VERSION_SPECS:
             raise self.error(node, "expect_by_version", f"{len(node.value)} entries (allowed: at most "
                                                         f"{MAX_VERSION_SPECS})")
         out = {}
         for key_node, value_node in node.value:
             spec = self.value(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if isinstance(spec, (int, float)) and not isinstance(spec, bool):   # YAML reads 3.10 as 3.1
+                raise self.error(key_node, "expect_by_version", f"{spec} is a number to YAML: quote the version "
+                                                                f"spec (\"{key_node.value}\": ...)")
             if not isinstance(spec, str) or not VERSION_SPEC_RE.match(spec.strip()):
                 raise self.error(key_node, "expect_by_version", f"{_shown(spec)} is not a version spec (e.g. 3.8.1, "
                                                                 "<3.9, >=3.9.0; operators < <= > >= ==)")

@@ -92,7 +92,7 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
         raise UsageError(f"{scenario_path}: expect must be a mapping of count name to bound")
     meta_path = run_dir / "meta.json"
     t0 = rundir.read_object(meta_path, "run facts", required=False).get("t0")
-    if t0 is not None and (isinstance(t0, bool) or not isinstance(t0, (int, float)) or not np.isfinite(t0)):
+    if t0 is not None and not _seconds(t0):
         raise UsageError(f"{meta_path}: t0 must be a number of seconds, not {t0!r}")
     histories = history.read_dir(run_dir / "history")
     timeline = history.read_timeline(run_dir)
@@ -677,11 +677,16 @@ def _faults(timeline: list[dict]) -> tuple[np.ndarray, list[dict]]:
     applied = []
     for e in timeline:
         at = e.get("t_applied", e.get("t_scheduled"))
-        number = isinstance(at, (int, float)) and not isinstance(at, bool) and np.isfinite(at)
-        if e.get("event") == "apply" and e.get("ok", True) is not False and number:
+        if e.get("event") == "apply" and e.get("ok", True) is not False and _seconds(at):
             applied.append((float(at), e))
     applied.sort(key=lambda p: p[0])
     return np.array([a for a, _ in applied], dtype=np.float64), [e for _, e in applied]
+
+
+def _seconds(value) -> bool:
+    """A time a run directory may hold: a number (never a bool) below 1e15, so NaN, infinities and integers too
+    large for a float are refused (np.isfinite and math.isfinite raise on those integers)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e15
 
 
 def _near_fault(faults: tuple[np.ndarray, list[dict]], t: float, t0: float) -> str | None:

@@ -17,7 +17,7 @@ from kafka_chaos.errors import ClusterError, UsageError
 
 DEFAULT_PROJECT = "kchaos"
 PROJECT_ENV, PORT_BASE_ENV = "KCHAOS_PROJECT", "KCHAOS_PORT_BASE"
-PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")   # what compose accepts as a project name
+PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")   # what compose accepts as a project name ($ takes "a\n")
 # a broker's port label that can move: "${KCHAOS_PORT_1:-19092}" (compose fills the same variable into the
 # published port and the advertised listener, so a second cluster can run beside the first)
 PORT_VAR_RE = re.compile(r"^\$\{([A-Z][A-Z0-9_]*):-(\d{1,5})\}$")

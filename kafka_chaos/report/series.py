@@ -81,7 +81,7 @@ def run_t0(run_dir: Path, histories: dict[str, np.ndarray]) -> float:
     from kafka_chaos.report import load_json
 
     t0 = load_json(Path(run_dir) / "meta.json", {}).get("t0")
-    if isinstance(t0, (int, float)) and not isinstance(t0, bool) and math.isfinite(t0):
+    if _num(t0):
         return float(t0)
     ts = [float(h["t"].min()) for h in histories.values() if len(h)]
     return min(ts) if ts else 0.0
@@ -138,7 +138,8 @@ def _bands(entries: list[dict], t0: float) -> tuple[list[Band], int]:
                             note or ("end-of-run heal" if e.get("final") else "")))
             continue
         end = float(at)
-        if ok and HEALS.get(e.get("action")):   # a fault that lasts until something heals it
+        if ok and HEALS.get(action):   # a fault that lasts until something heals it (action as text: a list in
+            # the file is no key)
             heal = heals.get(e.get("seq")) if _int(e.get("seq")) else None
             if heal is not None and _num(_at(heal)):
                 paired.add(e["seq"])
@@ -168,4 +169,5 @@ def _int(v) -> bool:
 
 
 def _num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e15
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e15   # not NaN or inf either; no
+    # math.isfinite: it raises on an integer too large for a float
