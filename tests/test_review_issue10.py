@@ -2,6 +2,7 @@
 is a one-line error with exit 2 (never an internal error), and no secret reaches a message or a report."""
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from kafka_chaos import files, matrix as m, scenario
 from kafka_chaos.cli import app
 from kafka_chaos.cluster.compose import deployment
 from kafka_chaos.errors import ScenarioError, UsageError
-from tests.test_report_html import TIMELINE, T0, write_run
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_report_html import T0, TIMELINE, write_run  # noqa: E402
 
 A, B = Path("scenarios/a.yaml"), Path("scenarios/b.yaml")
 SCENARIO = """\
