@@ -25,6 +25,7 @@ from kafka_chaos.cluster import ComposeCluster, metadata, open_cluster
 from kafka_chaos.errors import ClusterError, FaultError, PreflightError
 from kafka_chaos.files import write_atomic
 from kafka_chaos.history import HistoryWriter, new_run_id
+from kafka_chaos.leaders import LeaderWatch
 from kafka_chaos.masking import mask
 from kafka_chaos.progress import Progress
 from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer, read_status
@@ -118,7 +119,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
     override = (broker_override(run_dir, Path(s.cluster.compose), s.cluster.broker_config)
                 if s.cluster.compose and s.cluster.broker_config else None)
     brokers = open_cluster(s.cluster, override, project, port_base)
-    started, engine, workers = False, None, None
+    started, engine, workers, watch = False, None, None, None
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     console.print(f"run directory: {escape(str(run_dir))}", highlight=False)
     try:
@@ -174,11 +175,15 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             "project": getattr(brokers, "project", None),
             "replay_of": str(replay_from or ""),
             "planned": [{k: v for k, v in p.__dict__.items() if k != "spec"} for p in plan]}, indent=1, default=str))
+        watch = LeaderWatch(brokers.bootstrap, topic, run_dir)   # for the report's timeline; never fails the run
+        watch.start()
         for role in writers(s):
             workers.start(role, total)
         _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replaying=replay_from is not None)
         _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
     finally:
+        if watch is not None:
+            watch.stop()
         failing = sys.exc_info()[0] is not None
         # nothing may interrupt the clean-up: a second Ctrl-C would leave faults applied
         previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)

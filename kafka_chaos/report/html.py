@@ -19,7 +19,8 @@ from rich.text import Text
 from kafka_chaos.errors import UsageError
 from kafka_chaos.files import write_atomic
 from kafka_chaos.report import FAIL, PASS, documented_claims, load_json, outcome, verdict_rows
-from kafka_chaos.report.series import ANOMALY_COLORS, COLORS, FAULT_COLOR, FAILED_COLOR, Timeline, build
+from kafka_chaos.report.series import (ANOMALY_COLORS, COLORS, FAILED_COLOR, FAULT_COLOR, LEADER_COLOR, Timeline,
+                                       build)
 from kafka_chaos.verify import Verdict
 
 MAX_LABELS = 40      # fault bands labelled in the plot; past that the labels would cover each other
@@ -67,7 +68,8 @@ def figure(tl: Timeline, title: str) -> go.Figure:
     for b in tl.bands:
         fig.add_shape(type="rect", xref="x", yref="paper", x0=b.start, x1=max(b.end, b.start + MIN_WIDTH), y0=0, y1=1,
                       fillcolor=FAULT_COLOR if b.ok else FAILED_COLOR, opacity=0.18, line_width=0, layer="below")
-    lanes = ["faults"] + sorted({escape(m.type) for m in tl.marks})
+    kinds = sorted({escape(m.type) for m in tl.marks})
+    lanes = ["faults"] + (["leaders"] if tl.leaders else []) + kinds
     if tl.bands:
         labelled = len(tl.bands) <= MAX_LABELS
         fig.add_trace(go.Scatter(
@@ -78,7 +80,13 @@ def figure(tl: Timeline, title: str) -> go.Figure:
             text=[escape(b.label) for b in tl.bands] if labelled else None, textposition="top right",
             textfont={"size": 10}, hovertext=[escape(b.text()) for b in tl.bands],
             hovertemplate="%{hovertext}<extra></extra>"), row=2, col=1)
-    for i, kind in enumerate(lanes[1:]):
+    if tl.leaders:
+        fig.add_trace(go.Scatter(
+            x=[c.t for c in tl.leaders], y=["leaders"] * len(tl.leaders), name="leader changes", mode="markers",
+            marker={"symbol": "diamond", "size": 9, "color": LEADER_COLOR},
+            hovertext=[escape(c.text()) for c in tl.leaders], hovertemplate="%{hovertext}<extra></extra>"),
+            row=2, col=1)
+    for i, kind in enumerate(kinds):
         marks = [m for m in tl.marks if escape(m.type) == kind]
         fig.add_trace(go.Scatter(
             x=[m.t for m in marks], y=[kind] * len(marks), name=kind, mode="markers",
@@ -113,6 +121,8 @@ def page(verdict: Verdict, run_dir: Path, tl: Timeline) -> str:
            "<p class=\"muted\">Faults are shaded from start to heal; an anomaly sits at the send time of the "
            "first record of its evidence range (hover for the evidence).</p>",
            f"<p>Leader changes per partition: {escape(tl.leader_changes)}.</p>",
+           ("<ul id=\"leaders\">" + "".join(f"<li class=\"leader\">{escape(c.text())}</li>" for c in tl.leaders)
+            + "</ul>") if tl.leaders else "",
            _bands_table(tl), _verdict_table(verdict, scenario_doc), _claims(verdict, scenario_doc),
            _evidence(verdict, tl),
            "<h2>Settings</h2><p class=\"muted\">scenario.json as the run recorded it (secrets masked)</p>",

@@ -14,7 +14,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from kafka_chaos.report.series import ANOMALY_COLORS, COLORS, FAILED_COLOR, FAULT_COLOR, Timeline
+from kafka_chaos.report.series import ANOMALY_COLORS, COLORS, FAILED_COLOR, FAULT_COLOR, LEADER_COLOR, Timeline
 
 MAX_LABELS = 30   # fault bands labelled; past that the labels would cover each other
 
@@ -29,7 +29,7 @@ def draw(tl: Timeline, title: str) -> Figure:
     rates.set_ylim(bottom=0)
     rates.set_title(title, loc="left")
     kinds = sorted({m.type for m in tl.marks})
-    names = ["faults"] + kinds
+    names = ["faults"] + (["leaders"] if tl.leaders else []) + kinds
     for b in tl.bands:
         color = FAULT_COLOR if b.ok else FAILED_COLOR
         for ax in (rates, lanes):
@@ -40,10 +40,14 @@ def draw(tl: Timeline, title: str) -> Figure:
     if len(tl.bands) <= MAX_LABELS:
         for b in tl.bands:
             lanes.annotate(b.label, (b.start, 0), xytext=(4, 6), textcoords="offset points", fontsize=8)
-    for i, kind in enumerate(kinds, start=1):
+    if tl.leaders:
+        lanes.scatter([c.t for c in tl.leaders], [1] * len(tl.leaders), marker="D", s=30, color=LEADER_COLOR,
+                      label="leader changes", zorder=3)
+    first = 2 if tl.leaders else 1
+    for i, kind in enumerate(kinds, start=first):
         marks = [m for m in tl.marks if m.type == kind]
         lanes.scatter([m.t for m in marks], [i] * len(marks), marker="x", s=40, label=kind,
-                      color=ANOMALY_COLORS[(i - 1) % len(ANOMALY_COLORS)], zorder=3)
+                      color=ANOMALY_COLORS[(i - first) % len(ANOMALY_COLORS)], zorder=3)
     lanes.set_yticks(range(len(names)), names)
     lanes.set_ylim(-0.6, len(names) - 0.2)
     lanes.invert_yaxis()

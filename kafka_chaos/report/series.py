@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kafka_chaos import history
+from kafka_chaos import history, leaders
 from kafka_chaos.catalog import HEALS
 from kafka_chaos.report import evidence_line
 from kafka_chaos.verify import Verdict
@@ -27,8 +27,10 @@ MAX_MARKS = 500        # anomaly marks drawn (the first by time); the rest are c
 COLORS = {"send": "#1f77b4", "ack": "#2ca02c", "process": "#9467bd"}
 FAULT_COLOR, FAILED_COLOR = "#d62728", "#7f7f7f"
 ANOMALY_COLORS = ("#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#d62728")   # by anomaly type, sorted
-LEADER_CHANGES = ("not recorded: a kchaos run directory holds no history of partition leadership, only the "
-                  "faults (a fault aimed at leader(TOPIC,P) names the broker it hit)")
+LEADER_CHANGES = ("not recorded: this run directory has no leaders.jsonl (a run from before kchaos sampled "
+                  "leaders, or a cluster that never answered); a fault aimed at leader(TOPIC,P) names the broker it hit")
+LEADER_COLOR = "#17becf"
+MAX_LEADER_MARKS = 500   # leader changes drawn (the first by time); the rest are counted
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,19 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class LeaderChange:
+    """A partition's leader differing from the previous sample (leaders.jsonl): -1 is no leader."""
+    t: float         # seconds since t0
+    partition: int
+    old: int
+    new: int
+
+    def text(self) -> str:
+        who = lambda b: "no leader" if b < 0 else f"broker {b}"  # noqa: E731
+        return f"partition {self.partition}: {who(self.old)} -> {who(self.new)} at +{self.t:.1f}s"
+
+
+@dataclass(frozen=True)
 class Timeline:
     bucket: float                    # seconds per bucket (1 unless the run is longer than MAX_BUCKETS s)
     seconds: np.ndarray              # start of each bucket, seconds since t0
@@ -74,6 +89,7 @@ class Timeline:
     leader_changes: str = LEADER_CHANGES
     end: float = 0.0                 # last second drawn
     notes: list[str] = field(default_factory=list)
+    leaders: list[LeaderChange] = field(default_factory=list)
 
 
 def run_t0(run_dir: Path, histories: dict[str, np.ndarray]) -> float:
@@ -91,7 +107,19 @@ def build(run_dir: Path, verdict: Verdict) -> Timeline:
     """The timeline of the run in `run_dir` (histories, timeline.jsonl, meta.json) and its verdict's anomalies."""
     histories = history.read_dir(Path(run_dir) / "history") if (Path(run_dir) / "history").is_dir() else {}
     t0 = run_t0(run_dir, histories)
-    return timeline(histories, history.read_timeline(run_dir), verdict.anomalies, t0)
+    tl = timeline(histories, history.read_timeline(run_dir), verdict.anomalies, t0)
+    return with_leaders(tl, leaders.read(run_dir), t0)
+
+
+def with_leaders(tl: Timeline, samples: list[dict], t0: float) -> Timeline:
+    """`tl` with the leader changes of the samples (leaders.read) inside its span, or saying none were recorded."""
+    if not samples:
+        return tl
+    found = [LeaderChange(t - t0, p, old, new) for t, p, old, new in leaders.changes(samples)
+             if 0 <= t - t0 <= tl.end]
+    text = (f"{len(found)} change(s), sampled once a second (a change shorter than a second can be missed)"
+            + (f"; the first {MAX_LEADER_MARKS} drawn" if len(found) > MAX_LEADER_MARKS else ""))
+    return replace(tl, leaders=found[:MAX_LEADER_MARKS], leader_changes=text)
 
 
 def timeline(histories: dict[str, np.ndarray], entries: list[dict], anomalies: list[dict], t0: float) -> Timeline:
