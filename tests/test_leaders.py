@@ -82,3 +82,17 @@ def test_the_watch_writes_a_line_only_when_a_leader_changes_and_skips_unanswered
     watch.stop()
     assert [e["leader"] for e in leaders.read(tmp_path)] == [1, -1, 2]
     assert len(made) == 2, "a client that failed is replaced"
+
+
+def test_a_kill_the_scenario_undoes_with_its_own_start_ends_there_not_at_the_end_of_the_run():
+    # at-least-once-leader-kill schedules `start killed` 10 s after the kill: its band once ran to the end
+    kill = {"event": "apply", "seq": 0, "action": "kill", "target": "leader(chaos,0)", "resolved": "broker 2",
+            "brokers": [2], "ok": True, "t_applied": T0 + 8}
+    other = {"event": "apply", "seq": 1, "action": "start", "target": "broker(3)", "brokers": [3], "ok": True,
+             "t_applied": T0 + 12}
+    start = {"event": "apply", "seq": 2, "action": "start", "target": "killed", "resolved": "broker 2",
+             "brokers": [2], "ok": True, "t_applied": T0 + 18}
+    final = {"event": "heal", "action": "heal", "resolved": "nothing", "ok": True, "t_applied": T0 + 30, "final": True}
+    bands = series.timeline({}, [kill, other, start, final], [], T0).bands
+    assert (bands[0].label, bands[0].end, bands[0].note) == ("kill leader(chaos,0)", 18.0,
+                                                             "ended by start: broker 2")

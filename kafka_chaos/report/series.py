@@ -173,6 +173,9 @@ def _bands(entries: list[dict], t0: float) -> tuple[list[Band], int]:
                 paired.add(e["seq"])
                 end = float(_at(heal))
                 note = f"healed by {_text(heal.get('action', '?'))}: {_text(heal.get('resolved', ''))}".rstrip(": ")
+            elif (undo := _undone_by(e, entries)) is not None:   # a scheduled start/unpause of its brokers
+                end = float(_at(undo))
+                note = f"ended by {_text(undo.get('action', '?'))}: {_text(undo.get('resolved', ''))}".rstrip(": ")
             else:
                 later = [t for t in final if t >= at]
                 end, note = ((later[0], "healed at the end of the run") if later
@@ -180,6 +183,21 @@ def _bands(entries: list[dict], t0: float) -> tuple[list[Band], int]:
         out.append(Band(action, target, _text(e.get("resolved", "")), start - t0, end - t0, ok, note))
     out.sort(key=lambda b: b.start)
     return out[:MAX_FAULTS], max(0, len(out) - MAX_FAULTS)
+
+
+def _undone_by(fault: dict, entries: list[dict]) -> dict | None:
+    """The first later apply of the action that undoes `fault` (kill -> start, pause -> unpause) on one of the
+    brokers it hit: a scenario that schedules `start killed` itself, not through the fault's duration."""
+    undo, hit = HEALS.get(_text(fault.get("action"))), fault.get("brokers")
+    if not undo or not isinstance(hit, list):
+        return None
+    for e in entries:
+        later = _at(e)
+        if (e.get("event") == "apply" and e.get("action") == undo and e.get("ok", True) is not False and _num(later)
+                and later >= _at(fault) and isinstance(e.get("brokers"), list)
+                and any(b in hit for b in e["brokers"] if isinstance(b, int))):
+            return e
+    return None
 
 
 def _at(e: dict):
