@@ -1,7 +1,7 @@
-"""The exactly-once family under broker faults: the audit waiting for a transaction a killed producer left open.
-Transactions read read_committed and copied by a copier while the leader is killed are asserted in
-test_6_beside.py (that scenario runs on the second cluster in the background); the scenarios that fault only
-their own clients are in test_7_side_by_side.py.
+"""The exactly-once family under broker faults, run alone: transactions read read_committed and copied by a
+copier while the leader is killed, the copier crashes and a broker is paused; and the audit waiting for a
+transaction a killed producer left open. The scenarios that fault only their own clients are in
+test_7_side_by_side.py.
 """
 
 import re
@@ -11,12 +11,63 @@ import time
 
 import pytest
 
-from kafka_chaos import history
+from kafka_chaos import history, runner, scenario
 from kafka_chaos.cluster import metadata
 from kafka_chaos.errors import ClusterError
+from kafka_chaos.faults import Ledger
+from kafka_chaos.history import read_timeline
 from kafka_chaos.workload import consumer
 
 from .conftest import ROOT
+# ---- the scenarios that fault brokers run alone ----
+
+def run_shipped(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = runner.run(scenario.load(ROOT / "scenarios" / f"{name}.yaml"), runs_dir=tmp_path, keep_cluster=True)
+    assert Ledger(result.run_dir).entries() == [], "every fault must be healed"
+    return result
+
+
+def transactions(run_dir):
+    """({outcome: set of (producer id, seq)}, {outcome: number of transactions}, processed (producer id, seq)),
+    from the raw history, independently of the verifier."""
+    events = history.read_dir(run_dir / "history")
+    producer = events["producer"]
+    records = {o: set() for o in history.TXN_OUTCOMES}
+    count = dict.fromkeys(history.TXN_OUTCOMES, 0)
+    for e in producer[producer["kind"] == history.TXN]:
+        outcome = int(e["flags"])
+        count[outcome] += 1
+        records[outcome].update((int(e["pid"]), s) for s in range(int(e["seq"]), int(e["offset"]) + 1))
+    consumer_ev = events["consumer"]
+    processed = {(int(e["pid"]), int(e["seq"])) for e in consumer_ev[consumer_ev["kind"] == history.PROCESS]}
+    return records, count, processed
+
+
+def applied(timeline, action):
+    return [e for e in timeline if e["event"] == "apply" and e["action"] == action and e["ok"]]
+
+
+def test_read_committed_and_a_copier_under_broker_faults_see_every_committed_record_once(
+        healthy, tmp_path, monkeypatch):
+    result = run_shipped("transactional-read-committed-broker-kill", tmp_path, monkeypatch)
+    timeline = read_timeline(result.run_dir)
+    assert applied(timeline, "kill") and applied(timeline, "pause"), timeline
+    records, count, processed = transactions(result.run_dir)
+    assert count[history.TXN_COMMITTED] > 5, count
+    assert count[history.TXN_ABORTED] > 0, count
+    assert not processed & records[history.TXN_ABORTED], "a read_committed consumer processed an aborted record"
+    missing = records[history.TXN_COMMITTED] - processed
+    assert not missing, f"{len(missing)} records of committed transactions never processed: {sorted(missing)[:5]}"
+    c = result.verdict.counts
+    assert result.verdict.passed and c["aborted_reads"] == 0 and c["torn_transactions"] == 0, c
+    # the copier, through the same faults and a crash of its own: one committed copy of each committed record
+    assert applied(timeline, "crash"), timeline
+    assert c["effects"] == c["acked"] and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+    assert c["aborted_effects"] == 0, c
+    copier = history.read_dir(result.run_dir / "history")["copier"]
+    assert (copier["flags"][copier["kind"] == history.TXN] == history.TXN_ABORTED).any(), \
+        "the copier's own aborts must run in every run"
 
 
 DANGLING = """
