@@ -285,9 +285,7 @@ def run(file: Optional[Path] = typer.Argument(None, help="Scenario YAML file (op
         result = runner.run(s, runs_dir=runs, keep_cluster=keep_cluster, kafka_version=kafka_version,
                             console=console, replay_from=replay, project=project, port_base=port_base)
         report.print_verdict(console, result.verdict, result.run_dir, result.heals, s)
-        write_reports(result.verdict, result.run_dir, json_out, junit_out, markdown_out)
-        if html_out:
-            _write_pictures(result.verdict, result.run_dir, html_out, None)
+        write_reports(result.verdict, result.run_dir, json_out, junit_out, markdown_out, html_out)
         if result.unhealed:
             raise ClusterError(f"{len(result.unhealed)} fault(s) could not be healed: {'; '.join(result.unhealed)}; "
                                f"retry with: kchaos heal {result.run_dir}")
@@ -426,9 +424,7 @@ def verify(run_dir: Path = typer.Argument(..., help="A run directory written by 
     def body():
         verdict = verifier.verify_run_dir(run_dir)
         report.print_verdict(console, verdict, run_dir, [], None)
-        write_reports(verdict, run_dir, json_out, junit_out, markdown_out)
-        if html_out:
-            _write_pictures(verdict, run_dir, html_out, None)
+        write_reports(verdict, run_dir, json_out, junit_out, markdown_out, html_out)
         raise typer.Exit(verdict_exit(verdict))
     guarded(body)
 
@@ -472,8 +468,8 @@ def verdict_exit(verdict) -> ExitCode:
 
 
 def write_reports(verdict, run_dir: Path, json_out: Optional[Path], junit_out: Optional[Path],
-                  markdown_out: Optional[Path]) -> None:
-    """The report files asked for with --json, --junit and --markdown."""
+                  markdown_out: Optional[Path], html_out: Optional[Path] = None) -> None:
+    """The report files asked for with --json, --junit, --markdown and --html."""
     from kafka_chaos import report
     from kafka_chaos.report import junit, markdown
 
@@ -484,6 +480,8 @@ def write_reports(verdict, run_dir: Path, json_out: Optional[Path], junit_out: O
         junit.write(junit_out, rows)
     if markdown_out:
         markdown.write(markdown_out, rows)
+    if html_out:
+        _write_pictures(verdict, run_dir, html_out, None)
 
 
 @app.command()

@@ -18,7 +18,8 @@ from rich.text import Text
 
 from kafka_chaos.errors import UsageError
 from kafka_chaos.files import write_atomic
-from kafka_chaos.report import FAIL, PASS, documented_claims, load_json, outcome, verdict_rows
+from kafka_chaos.report import (FAIL, PASS, documented_claims, load_json, outcome, scenario_name, status,
+                                verdict_rows, violation_line)
 from kafka_chaos.report.series import (ANOMALY_COLORS, COLORS, FAILED_COLOR, FAULT_COLOR, LEADER_COLOR, Timeline,
                                        build)
 from kafka_chaos.verify import Verdict
@@ -47,7 +48,7 @@ CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em auto; max-width: 1200px;
        padding: 0 1em; color: #222; }
 h1 { font-size: 1.5em; margin-bottom: .2em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
-.outcome { font-size: 1.2em; font-weight: 600; } .passed { color: #1a7f37; } .failed { color: #cf222e; }
+.outcome { font-size: 1.2em; font-weight: 600; } .passed { color: #1a7f37; } .violated { color: #cf222e; }
 .incomplete { color: #9a6700; } .muted { color: #666; }
 table { border-collapse: collapse; } td, th { padding: .2em .7em; border-bottom: 1px solid #ddd; text-align: left;
   vertical-align: top; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
@@ -105,15 +106,14 @@ def figure(tl: Timeline, title: str) -> go.Figure:
 def page(verdict: Verdict, run_dir: Path, tl: Timeline) -> str:
     """The whole page as a string (about 5 MB: plotly.js is inlined)."""
     scenario_doc = load_json(Path(run_dir) / "scenario.json", {})
-    name = str(scenario_doc.get("name", Path(run_dir).name))
+    name = scenario_name(run_dir, scenario_doc)
     word = Text.from_markup(outcome(verdict)).plain
-    status = "failed" if verdict.violations else ("incomplete" if not verdict.complete else "passed")
     plot = pio.to_html(figure(tl, title(verdict, scenario_doc, run_dir)), include_plotlyjs=True, full_html=False,
                        div_id=DIV_ID, post_script=READY_JS, config={"displaylogo": False, "responsive": True})
     out = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
            f"<title>kchaos: {escape(name)}</title><style>{CSS}</style></head><body>",
            f"<h1>kchaos verdict: {escape(name)}</h1>",
-           f"<p class=\"outcome {status}\">{escape(word)}</p>",
+           f"<p class=\"outcome {status.of(verdict)}\">{escape(word)}</p>",
            f"<p id=\"description\">{escape(str(scenario_doc.get('description') or ''))}</p>",
            f"<p class=\"muted\">run directory: {escape(str(run_dir))} (re-check: kchaos verify "
            f"{escape(str(run_dir))})</p>",
@@ -155,8 +155,7 @@ def _verdict_table(verdict: Verdict, scenario_doc: dict) -> str:
 
 def _claims(verdict: Verdict, scenario_doc: dict) -> str:
     items = [f"<li>documented: {escape(line)}</li>" for line in documented_claims(scenario_doc)]
-    items += [f"<li class=\"failed\">violated: {escape(str(v['count']))} = {v['value']} (expected at most "
-              f"{v['bound']})</li>" for v in verdict.violations]
+    items += [f"<li class=\"violated\">violated: {escape(violation_line(v))}</li>" for v in verdict.violations]
     items += [f"<li class=\"incomplete\">warning: {escape(w)}</li>" for w in verdict.warnings]
     items += [f"<li class=\"incomplete\">incomplete: {escape(r)}</li>" for r in verdict.incomplete]
     return "<h2>Guarantees</h2><ul id=\"claims\">" + "".join(items) + "</ul>" if items else ""
@@ -172,8 +171,7 @@ def _evidence(verdict: Verdict, tl: Timeline) -> str:
 
 def title(verdict: Verdict, scenario_doc: dict, run_dir: Path) -> str:
     """'NAME: PASSED' (FAILED, INCOMPLETE): the plot's title, in the page and the picture alike."""
-    name = str(scenario_doc.get("name", Path(run_dir).name))
-    return f"{name}: {Text.from_markup(outcome(verdict)).plain.split(':')[0]}"
+    return f"{scenario_name(run_dir, scenario_doc)}: {Text.from_markup(outcome(verdict)).plain.split(':')[0]}"
 
 
 def write(verdict: Verdict, run_dir: Path, html: Path | None = None, png: Path | None = None) -> list[Path]:
