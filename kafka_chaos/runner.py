@@ -156,6 +156,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             settings["outbox"] = {**db, "count": 0, "rate": s.producer.rate or 0, "batch": 10,
                                   "payload_size": s.producer.value_size}
             settings["relay"] = {"producer_config": s.producer.config}
+        settings["producer_client"] = s.producer.client   # the producer worker's client library
         workers = Workers(run_dir, settings)
         total = s.producer.count if s.producer.count else int((s.producer.rate or 0) * s.duration) + 1
         for role in readers(s):

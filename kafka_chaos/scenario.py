@@ -85,7 +85,7 @@ KEYS: dict[str, tuple[str, ...]] = {
                  "consumer", "copier", "sink", "database", "faults", "nemesis", "expect", "expect_by_version"),
     "cluster": ("compose", "bootstrap", "containers", "broker_config", "hosts", "commands"),
     "topic": ("name", "partitions", "replication_factor", "config"),
-    "producer": ("semantic", "rate", "count", "value_size", "config", "config_file", *TXN_FIELDS),
+    "producer": ("semantic", "client", "rate", "count", "value_size", "config", "config_file", *TXN_FIELDS),
     "consumer": ("mode", "process_time", "config", "config_file"),
     "copier": tuple(DEFAULT_COPIER),
     "sink": ("offsets", "dedup", "process_time"),
@@ -195,6 +195,7 @@ class ProducerSpec:
     transaction_timeout: float | None = None  # seconds; kafka-python's transaction_timeout_ms
     transactional_id: str | None = None  # None: the runner derives kchaos-<run id>-<name>-<producer instance>
     settings_file: SettingsFile | None = None   # producer.config_file, under config
+    client: str = "kafka-python"   # the client library: semantics.PRODUCER_CLIENTS
 
 
 @dataclass(frozen=True)
@@ -990,9 +991,16 @@ class _Parser:
         value_size = self.integer(m["value_size"], "producer.value_size", 1, MAX_VALUE_SIZE,
                                   " bytes: a record must fit Kafka's default max.message.bytes, 1048588") \
             if "value_size" in m else DEFAULT_VALUE_SIZE
-        config, source = self.client_config(m, "producer", lambda raw: semantics.producer_settings(semantic, raw),
-                                            semantics.PRODUCER_WIRING)
-        return ProducerSpec(semantic, rate, count, value_size, config, **txn, settings_file=source)
+        client = self.word(m["client"], "producer.client", "a client library", semantics.PRODUCER_CLIENTS) \
+            if "client" in m else semantics.PRODUCER_CLIENTS[0]
+
+        def settings(raw: dict) -> dict:
+            config = semantics.producer_settings(semantic, raw)
+            if client == "confluent-kafka":   # every setting must have a librdkafka name (SettingError otherwise)
+                semantics.librdkafka_settings(config)
+            return config
+        config, source = self.client_config(m, "producer", settings, semantics.PRODUCER_WIRING)
+        return ProducerSpec(semantic, rate, count, value_size, config, **txn, settings_file=source, client=client)
 
     def transaction(self, m: dict, semantic: str) -> dict:
         """The transactional producer's fields, defaults filled in; refused for any other semantic."""
@@ -1059,8 +1067,9 @@ class _Parser:
         try:
             config = settings({k: v for k, (v, _) in merged.items()})
         except semantics.SettingError as e:
-            if e.key in merged:
-                raise merged[e.key][1](e.detail) from None
+            written = next((k for k in merged if isinstance(k, str) and semantics.python_name(k) == e.key), e.key)
+            if written in merged:
+                raise merged[written][1](e.detail) from None
             raise self.error(m.get("config", m.get("config_file")), f"{section}.config.{_brief(e.key)}",
                              e.detail) from None
         if self.record and "settings_file" in m:

@@ -160,6 +160,9 @@ def _fields() -> dict[str, dict[str, dict]]:
         },
         "producer": {
             "semantic": _choices(semantics.PRESETS, semantic_doc),
+            "client": _described(_words(semantics.PRODUCER_CLIENTS),
+                                 "the producer's client library (default kafka-python; confluent-kafka is librdkafka: "
+                                 "every config setting must have a librdkafka name)"),
             "rate": _described({"type": "number", "exclusiveMinimum": 0, "maximum": sc.MAX_RATE},
                                f"records per second (default {sc.DEFAULT_RATE:g}); not with count"),
             "count": _described(_integer(1, sc.MAX_COUNT), "records to send in all; not with rate"),

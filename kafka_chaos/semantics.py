@@ -159,6 +159,74 @@ CONSUMER_OWNED = {**dict.fromkeys(CONSUMER_WIRING, ""), "enable_auto_commit": " 
                   "isolation_level": " from consumer.mode (read-committed or read-uncommitted)"}
 
 
+# The producer's client library (scenario key producer.client); kafka-python is the default.
+PRODUCER_CLIENTS = ("kafka-python", "confluent-kafka")
+
+
+def _text(v) -> str:
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def _acks(v) -> str:
+    return "all" if v in ("all", -1) else str(v)
+
+
+# kafka-python setting (as a preset or a scenario's config holds it, after normalize_config) -> librdkafka's name
+# and how its value is written there. The one place both producer drivers' settings meet: every preset must
+# translate (tests check), and a setting without a translation is refused for producer.client confluent-kafka.
+LIBRDKAFKA: dict[str, tuple[str, object]] = {
+    "acks": ("acks", _acks),
+    "retries": ("retries", int),
+    "max_in_flight_requests_per_connection": ("max.in.flight.requests.per.connection", int),
+    "enable_idempotence": ("enable.idempotence", bool),
+    "linger_ms": ("linger.ms", int),
+    "batch_size": ("batch.size", int),
+    "request_timeout_ms": ("request.timeout.ms", int),
+    "delivery_timeout_ms": ("delivery.timeout.ms", int),
+    "compression_type": ("compression.type", lambda v: "none" if v is None else _text(v)),
+    "retry_backoff_ms": ("retry.backoff.ms", int),
+    "max_request_size": ("message.max.bytes", int),
+    "client_id": ("client.id", _text),
+    "metadata_max_age_ms": ("metadata.max.age.ms", int),
+    "connections_max_idle_ms": ("connections.max.idle.ms", int),
+    "reconnect_backoff_ms": ("reconnect.backoff.ms", int),
+    "reconnect_backoff_max_ms": ("reconnect.backoff.max.ms", int),
+    "send_buffer_bytes": ("socket.send.buffer.bytes", int),
+    "receive_buffer_bytes": ("socket.receive.buffer.bytes", int),
+    "client_dns_lookup": ("client.dns.lookup", _text),
+    "security_protocol": ("security.protocol", _text),
+    "sasl_mechanism": ("sasl.mechanisms", _text),
+    "sasl_plain_username": ("sasl.username", _text),
+    "sasl_plain_password": ("sasl.password", _text),
+    "ssl_cafile": ("ssl.ca.location", _text),
+    "ssl_certfile": ("ssl.certificate.location", _text),
+    "ssl_keyfile": ("ssl.key.location", _text),
+    "ssl_password": ("ssl.key.password", _text),
+    "ssl_crlfile": ("ssl.crl.location", _text),
+    "ssl_ciphers": ("ssl.cipher.suites", _text),
+    "ssl_check_hostname": ("ssl.endpoint.identification.algorithm", lambda v: "https" if v else "none"),
+    "transactional_id": ("transactional.id", _text),
+    "transaction_timeout_ms": ("transaction.timeout.ms", int),
+}
+# kchaos's own settings, read by the worker and never handed to librdkafka (which bootstraps in the background)
+KCHAOS_ONLY = ("bootstrap_timeout_ms",)
+
+
+def librdkafka_settings(config: dict) -> dict:
+    """`config` (kafka-python names) in librdkafka's names and values; SettingError names the first setting
+    librdkafka has no equivalent for."""
+    out = {}
+    for key, value in config.items():
+        if key in KCHAOS_ONLY:
+            continue
+        if key not in LIBRDKAFKA:
+            raise SettingError(key, "has no confluent-kafka (librdkafka) equivalent kchaos knows; remove it or use "
+                                    "producer.client: kafka-python")
+        name, convert = LIBRDKAFKA[key]
+        out[name] = convert(value)
+    return out
+
+
 class SettingError(ScenarioError):
     """One client setting is wrong; `key` is the name as the scenario spelled it, `detail` says why."""
 

@@ -35,7 +35,8 @@ from kafka_chaos.history import ACK, COMMIT, ERROR, OUTPUT, POLL, SEND, TXN, TXN
 from kafka_chaos.workload import Worker
 from kafka_chaos.workload.consumer import METADATA_AGE_MS, partitions, record_events
 from kafka_chaos.workload.drain import Drain
-from kafka_chaos.workload.producer import INIT_WAIT, error_code, flush_then_abort, guarded_call
+from kafka_chaos.workload.producer import INIT_WAIT, guarded_call
+from kafka_chaos.workload.producer_kafka import error_code, flush_then_abort
 
 
 class Copier(Worker):

@@ -1,13 +1,17 @@
 """The producer worker: sends sequenced records at a bounded rate and records every send, ack and error.
 
+One loop for both client libraries (scenario key producer.client): it talks to a driver, kafka-python's
+(producer_kafka) or confluent-kafka's (producer_confluent), which hands records to the library and reports each
+result back to the worker (`acked`, `acked_many`, `failed`).
+
 Each record's value carries (run identity, producer id, sequence number, send time). The SEND events of a batch are
 written before the batch is handed to the client library, so anything that reaches the log has a SEND.
 The producer id is the worker instance number: a producer restarted after a crash is a new producer.
 
 With settings["txn"] (semantic transactional) the seqs are cut into transactions of `txn_size` records, each
 committed or, as a seeded draw decides, aborted; one TXN event per transaction records what commit or abort
-returned. kafka-python's init/commit/abort wait without a timeout, so each runs under a watchdog: one that
-raises or hangs is recorded as TXN_UNKNOWN (the broker decides; all or nothing) and ends the sending.
+returned. kafka-python's init/commit/abort wait without a timeout (confluent-kafka's take one), so each runs
+under a watchdog: one that raises or hangs is recorded as TXN_UNKNOWN (the broker decides; all or nothing) and ends the sending.
 """
 
 from __future__ import annotations
@@ -18,35 +22,34 @@ import sys
 import threading
 import time
 
-from kafka import KafkaProducer
-from kafka.errors import (KafkaError, KafkaTimeoutError, NotEnoughReplicasError,
-                          NotEnoughReplicasAfterAppendError, NotLeaderForPartitionError,
-                          OutOfOrderSequenceNumberError, RequestTimedOutError)
+import numpy as np
 
 from kafka_chaos import history
-from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
 from kafka_chaos.history import ACK, ERROR, SEND, TXN, TXN_ABORTED, TXN_COMMITTED, TXN_UNKNOWN
 from kafka_chaos.workload import Worker
+from kafka_chaos.workload.producer_kafka import KafkaPythonDriver
 
-BATCH = 50  # records handed to the client per loop turn at most
+BATCH = 500  # records handed to the client per loop turn at most (their SEND events are one write)
 WATCHDOG_GRACE = 15.0   # seconds a transaction call may take past transaction_timeout before it counts as hung
 STOP_GRACE = 5.0        # after SIGTERM, seconds a transaction call still gets
 # init_transactions retries on its own for max_block_ms (60 s): after a crash while a broker is down it waits for
 # the coordinator and for the dead instance's open transaction to be aborted; the watchdog gives it that time
 INIT_WAIT = 60.0
-_ERROR_CODES = [
-    ((KafkaTimeoutError, RequestTimedOutError), "timeout"),
-    ((NotLeaderForPartitionError,), "not-leader"),
-    ((NotEnoughReplicasError, NotEnoughReplicasAfterAppendError), "not-enough-replicas"),
-    ((OutOfOrderSequenceNumberError,), "out-of-order"),
-]
 
 
-def error_code(exc: BaseException) -> int:
-    for types, name in _ERROR_CODES:
-        if isinstance(exc, types):
-            return history.ERROR_NAMES.index(name)
-    return 0
+def driver_class(client: str):
+    """The driver of client library `client` (semantics.PRODUCER_CLIENTS); confluent-kafka is imported only here."""
+    if client == "confluent-kafka":
+        from kafka_chaos.workload.producer_confluent import ConfluentDriver
+        return ConfluentDriver
+    return KafkaPythonDriver
+
+
+def value_encoder(run_id: str, pid: int, size: int):
+    """history.encode_value(run_id, pid, seq, send_ms, size) as a function of (seq, send_ms), its fixed head
+    formatted once."""
+    head = b"kc:%s:%d:" % (run_id.encode(), pid)
+    return lambda seq, send_ms: (b"%s%d:%d:" % (head, seq, send_ms)).ljust(size, b".")
 
 
 class TxnPlan:
@@ -78,14 +81,13 @@ class Producer(Worker):
 
     def run(self) -> None:
         s = self.settings
-        pid, topic, size, self.run_id = self.instance, s["topic"], s["value_size"], s["run_id"]
+        pid, topic, self.run_id = self.instance, s["topic"], s["run_id"]
         rate, total, deadline = s["rate"], s["counts"][str(self.instance)], s["deadline"]
         self.counters = {"sent": 0, "acked": 0, "errors": 0}
         # With acks=0 no broker answers; kafka-python still resolves futures with made-up offsets
-        # (-1 + index in batch), so nothing may be recorded as acknowledged.
+        # (-1 + index in batch) and librdkafka reports offset -1001 (invalid): nothing may be recorded as acknowledged.
         self.acks0 = str(s["producer_config"].get("acks")) == "0"
         config = dict(s["producer_config"])
-        timeout_ms = config.pop("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS)
         txn = s.get("txn")
         if txn:
             config.update(transactional_id=transactional_id(txn, self.instance),
@@ -93,11 +95,13 @@ class Producer(Worker):
             self.counters.update(txn_committed=0, txn_aborted=0, txn_unknown=0)
         self.txn_first, self.txn_failed = -1, False   # the open transaction's first seq; a send of it failed
         self.txn_began = time.time()
-        client = bootstrapped(s["bootstrap"], functools.partial(KafkaProducer, **config), timeout_ms)
+        encode = value_encoder(self.run_id, pid, s["value_size"])
+        client = driver_class(s.get("producer_client", "kafka-python"))(s["bootstrap"], config, self)
         if txn:
-            why = guarded_call(client.init_transactions, "init_transactions", INIT_WAIT, self)
+            why = guarded_call(functools.partial(client.init_transactions, INIT_WAIT), "init_transactions", INIT_WAIT,
+                               self)
             if why:
-                close_producer(client, timeout=5)
+                client.close(5)
                 raise SystemExit(f"producer-{self.instance}: {why}")
             plan = TxnPlan(txn["txn_size"], txn["abort_ratio"], txn["seed"], self.instance)
         start, seq = time.time(), 0
@@ -110,22 +114,24 @@ class Producer(Worker):
                 if txn and first is not None:
                     n = min(n, plan.room(first, seq))
                 if n <= 0:
-                    time.sleep(min(0.01, 1.0 / rate))
+                    client.wait(min(0.01, 1.0 / rate), time.sleep)
                     continue
                 if txn and first is None:
                     try:
                         client.begin_transaction()   # local: no request, no wait
-                    except KafkaError as exc:
+                    except client.Error as exc:
                         print(f"producer-{self.instance}: begin_transaction failed: {exc!r}; sending stops", flush=True)
                         break
                     first, abort, self.txn_failed = seq, plan.draw_abort(), False
                     self.txn_first, self.txn_began = first, time.time()
                 now = time.time()
                 self.history.append_many(history.events(SEND, pid, range(seq, seq + n), now))
+                send_ms = int(now * 1000)
                 for i in range(seq, seq + n):
-                    self._send(client, topic, pid, i, size)
+                    client.send(topic, encode(i, send_ms), i)
                 seq += n
                 self.counters["sent"] = seq
+                client.serve()
                 if txn and (plan.room(first, seq) == 0 or self.txn_failed):
                     ended = self._end(client, pid, first, seq - 1, abort, txn["timeout"])
                     first = None
@@ -137,10 +143,10 @@ class Producer(Worker):
                 self._end(client, pid, first, seq - 1, abort, txn["timeout"])
             elif not txn:
                 try:
-                    client.flush(timeout=s["flush_timeout"])
-                except KafkaError:   # sends still unacknowledged stay unacknowledged in the history
+                    client.flush(s["flush_timeout"])
+                except client.Error:   # sends still unacknowledged stay unacknowledged in the history
                     pass
-            close_producer(client, timeout=5)
+            client.close(5)
             self.publish(force=True)
 
     def _end(self, client, pid: int, first: int, last: int, abort: bool, timeout: float) -> bool:
@@ -149,12 +155,13 @@ class Producer(Worker):
         if not abort and not self.txn_failed:
             # every send's result first (Java's commitTransaction flushes too): kafka-python 3.0's commit can
             # return while a batch of the transaction fails, the transaction then aborted by its coordinator
-            guarded_call(functools.partial(client.flush, timeout=timeout), "flush", timeout, self)
+            guarded_call(functools.partial(client.flush, timeout), "flush", timeout, self)
         if not abort and not self.txn_failed:
-            why = guarded_call(client.commit_transaction, "commit_transaction", timeout, self)
+            why = guarded_call(functools.partial(client.commit_transaction, timeout), "commit_transaction", timeout,
+                               self)
             outcome = TXN_UNKNOWN if why else TXN_COMMITTED
         else:   # drawn to abort, or a send failed: abort (a failed send leaves the transaction abortable only)
-            why = guarded_call(functools.partial(flush_then_abort, client, timeout), "abort_transaction", timeout, self)
+            why = guarded_call(functools.partial(client.abort_transaction, timeout), "abort_transaction", timeout, self)
             outcome = TXN_UNKNOWN if why else TXN_ABORTED
         self.history.append(TXN, pid, first, time.time(), partition=-1, offset=last, flags=outcome)
         self.counters["txn_" + history.TXN_OUTCOMES[outcome]] += 1
@@ -164,24 +171,27 @@ class Producer(Worker):
                   flush=True)
         return not why
 
-    def _send(self, client, topic, pid, seq, size) -> None:
-        value = history.encode_value(self.run_id, pid, seq, int(time.time() * 1000), size)
-        try:
-            future = client.send(topic, value)
-        except KafkaError as exc:
-            self._failed(pid, seq, exc)
-            return
-        future.add_callback(self._acked, pid, seq)
-        future.add_errback(self._failed, pid, seq)
+    # The driver reports each send's result here (from the library's thread, or from the loop's serve()).
 
-    def _acked(self, pid, seq, meta) -> None:
-        if self.acks0 or meta.offset is None or meta.offset < 0:
+    def acked(self, seq: int, partition: int, offset: int) -> None:
+        if self.acks0 or offset is None or offset < 0:
             return
-        self.history.append(ACK, pid, seq, time.time(), meta.partition, meta.offset)
+        self.history.append(ACK, self.instance, seq, time.time(), partition, offset)
         self.counters["acked"] += 1
 
-    def _failed(self, pid, seq, exc) -> None:
-        self.history.append(ERROR, pid, seq, time.time(), flags=error_code(exc))
+    def acked_many(self, acks: list) -> None:
+        """[(seq, partition, offset)] in one write; an offset below 0 (acks=0) is no acknowledgement."""
+        if self.acks0:
+            return
+        cols = np.array(acks, dtype="i8").reshape(-1, 3)
+        cols = cols[cols[:, 2] >= 0]
+        if len(cols):
+            self.history.append_many(history.events(ACK, self.instance, cols[:, 0], time.time(), cols[:, 1],
+                                                    cols[:, 2], worker=self.history.worker))
+            self.counters["acked"] += len(cols)
+
+    def failed(self, seq: int, code: int) -> None:
+        self.history.append(ERROR, self.instance, seq, time.time(), flags=code)
         self.counters["errors"] += 1
         if seq >= self.txn_first >= 0:   # a record of the open transaction, not a late one of an aborted one
             self.txn_failed = True
@@ -190,7 +200,8 @@ class Producer(Worker):
 def guarded_call(call, what: str, timeout: float, worker) -> str | None:
     """Run `call` on a daemon thread for at most `timeout` + WATCHDOG_GRACE seconds (STOP_GRACE once the
     worker got SIGTERM); None when it returned, else why not (it raised, or it hangs: the thread is left
-    behind, which a daemon thread may be). kafka-python's transaction calls wait without a timeout."""
+    behind, which a daemon thread may be). kafka-python's transaction calls wait without a timeout, and
+    a librdkafka call past its own timeout is bounded here too."""
     failure: list[BaseException] = []
 
     def guarded():
@@ -217,24 +228,15 @@ def real_cause(why: str, age: float, timeout: float) -> str:
     """`why` a transaction call failed, with the real cause where Kafka's error hides it: a transaction older
     than transaction_timeout was aborted by its coordinator, which the client reports as ProducerFencedError
     (or InvalidProducerEpochError), the same error a second producer with the same transactional.id gives."""
-    if ("ProducerFenced" in why or "InvalidProducerEpoch" in why) and age > timeout:
+    fenced = any(name in why for name in ("ProducerFenced", "PRODUCER_FENCED", "_FENCED"))   # kafka-python, librdkafka
+    if (fenced or "InvalidProducerEpoch" in why or "INVALID_PRODUCER_EPOCH" in why) and age > timeout:
         return (f"{why} (the transaction was {age:.1f} s old, past transaction_timeout {timeout:.0f} s: its "
                 "coordinator aborted it; Kafka reports that as fencing)")
-    if "ProducerFenced" in why:
+    if fenced:
         return f"{why} (another producer with the same transactional.id fenced this one)"
     if "BUMPING_PRODUCER_EPOCH" in why:   # kafka-python 3.0: fenced while it bumped its epoch to abort
         return f"{why} (the producer lost its epoch while aborting: fenced, or its transaction timed out)"
     return why
-
-
-def flush_then_abort(client, timeout: float) -> None:
-    """Abort the open transaction once its records reached the log (kafka-python's abort drops the batches
-    not sent yet): an aborted transaction then leaves records that read_committed readers must skip."""
-    try:
-        client.flush(timeout=timeout)
-    except KafkaError:   # still unsent: the abort drops them
-        pass
-    client.abort_transaction()
 
 
 def transactional_id(txn: dict, instance: int) -> str:

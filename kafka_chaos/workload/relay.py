@@ -27,7 +27,7 @@ from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_produc
 from kafka_chaos.history import ACK, ERROR, SEND
 from kafka_chaos.workload import Worker
 from kafka_chaos.workload.drain import RELAY_DRAIN, Drain
-from kafka_chaos.workload.producer import error_code
+from kafka_chaos.workload.producer_kafka import error_code
 
 BATCH = 200          # rows published per turn at most
 EMPTY_PAUSE = 0.1    # seconds between looks at an empty outbox
