@@ -13,7 +13,10 @@ falls on all of them alike. Cases:
   kchaos-kafka    the kchaos producer worker, started as the runner starts it, kafka-python driver
   kchaos-confl    the same worker, confluent-kafka driver
 A kchaos figure is acked records / (last ACK time - first SEND time) read back from the history it wrote: every
-send and ack recorded. Prints min/median/max per case and each kchaos median's ratio to its references.
+send and ack recorded. Prints min/median/max per case and each kchaos median's ratio to its references. On a
+machine shared with other work records/s swing widely, so the Python cases also print their CPU time per record
+(the whole process: every thread, librdkafka's included; the worker's interpreter start included), which the
+load moves far less: the ratio of CPU per record is what one process would reach with a core of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -64,17 +68,26 @@ def perf_args(topic: str, n: int, bootstrap: str) -> list[str]:
             "--producer-props", f"bootstrap.servers={bootstrap}", *PERF_PROPS]
 
 
+CPU: dict[str, list[float]] = {}   # case -> CPU microseconds per record, per round
+
+
+def cpu_now(children: bool = False) -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def raw_kafka(bootstrap: str, topic: str, n: int) -> float:
     from kafka import KafkaProducer
     p = KafkaProducer(bootstrap_servers=bootstrap, **CONFIG)
     value, deadline = b"x" * SIZE, time.time() + CASE_TIMEOUT
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_now()
     for i in range(n):
         p.send(topic, value)
         if i % 10000 == 0 and time.time() > deadline:
             break
     p.flush(timeout=CASE_TIMEOUT)
     took = time.perf_counter() - start
+    CPU.setdefault("raw-kafka", []).append((cpu_now() - cpu) / n * 1e6)
     p.close(timeout=5)
     return n / took
 
@@ -83,7 +96,7 @@ def raw_confluent(bootstrap: str, topic: str, n: int) -> float:
     from confluent_kafka import Producer
     p = Producer({**semantics.librdkafka_settings(CONFIG), "bootstrap.servers": bootstrap})
     value, deadline = b"x" * SIZE, time.time() + CASE_TIMEOUT
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_now()
     for i in range(n):
         while True:
             try:
@@ -97,6 +110,7 @@ def raw_confluent(bootstrap: str, topic: str, n: int) -> float:
             p.poll(0)
     left = p.flush(CASE_TIMEOUT)
     took = time.perf_counter() - start
+    CPU.setdefault("raw-confluent", []).append((cpu_now() - cpu) / n * 1e6)
     return (n - left) / took
 
 
@@ -109,10 +123,12 @@ def kchaos_worker(bootstrap: str, topic: str, n: int, client: str) -> float:
                     "flush_timeout": 30, "producer_config": CONFIG, "txn": None, "seed": 1,
                     "producer_client": client}
         (run_dir / "workers.json").write_text(json.dumps(settings))
+        cpu = cpu_now(children=True)
         done = subprocess.run([sys.executable, "-m", "kafka_chaos.workload.producer", str(run_dir), "0"],
                               capture_output=True, text=True, timeout=CASE_TIMEOUT + 60)
         if done.returncode:
             raise RuntimeError(f"producer worker failed: {(done.stdout + done.stderr)[-400:]}")
+        CPU.setdefault(f"kchaos-{client[:5]}", []).append((cpu_now(children=True) - cpu) / n * 1e6)
         ev = history.read_file(run_dir / "history" / "producer-0.bin")
     acks, sends = ev[ev["kind"] == ACK], ev[ev["kind"] == SEND]
     if len(acks) < n:
@@ -156,6 +172,7 @@ def main() -> None:
             metadata.create_topic(admin, f"bench-{stamp}-{case}", TOPIC["partitions"], TOPIC["rf"], TOPIC["config"])
             metadata.wait_topic_ready(admin, f"bench-{stamp}-{case}")
     print(f"warm-up: {raw_confluent(bootstrap, f'bench-{stamp}-raw-confluent', a.records):,.0f} records/s (not counted)")
+    CPU.clear()
     figures: dict[str, list[float]] = {case: [] for case in cases}
     try:
         for r in range(a.rounds):
@@ -167,15 +184,19 @@ def main() -> None:
             shutil.rmtree(libs, ignore_errors=True)
     print(f"\n{a.records} records of {SIZE} bytes, acks=all, 3 partitions, RF 3, min.insync.replicas 2, "
           f"{a.rounds} rounds")
-    print(f"{'case':>15} {'min':>10} {'median':>10} {'max':>10}")
+    print(f"{'case':>15} {'min':>10} {'median':>10} {'max':>10}   CPU us/record (median)")
     med = {}
     for case, xs in figures.items():
         med[case] = statistics.median(xs)
-        print(f"{case:>15} {min(xs):>10,.0f} {med[case]:>10,.0f} {max(xs):>10,.0f}")
+        cpu = f"{statistics.median(CPU[case]):8.1f}" if CPU.get(case) else ""
+        print(f"{case:>15} {min(xs):>10,.0f} {med[case]:>10,.0f} {max(xs):>10,.0f}   {cpu}")
     for mine, refs in (("kchaos-kafka", ("raw-kafka",)), ("kchaos-confl", ("perf-container", "perf-host", "raw-confluent"))):
         for ref in refs:
             if mine in med and ref in med:
-                print(f"{mine} / {ref}: {med[mine] / med[ref]:.2f}")
+                line = f"{mine} / {ref}: records/s {med[mine] / med[ref]:.2f}"
+                if CPU.get(mine) and CPU.get(ref):
+                    line += f", by CPU per record {statistics.median(CPU[ref]) / statistics.median(CPU[mine]):.2f}"
+                print(line)
 
 
 if __name__ == "__main__":

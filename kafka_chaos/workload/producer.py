@@ -45,11 +45,13 @@ def driver_class(client: str):
     return KafkaPythonDriver
 
 
-def value_encoder(run_id: str, pid: int, size: int):
-    """history.encode_value(run_id, pid, seq, send_ms, size) as a function of (seq, send_ms), its fixed head
-    formatted once."""
+def value_codec(run_id: str, pid: int, size: int):
+    """(encode, seq_of) of this producer's record values: encode(seq, send_ms) is history.encode_value(run_id, pid,
+    seq, send_ms, size) with its fixed head formatted once; seq_of(value) reads the seq back from such a value."""
     head = b"kc:%s:%d:" % (run_id.encode(), pid)
-    return lambda seq, send_ms: (b"%s%d:%d:" % (head, seq, send_ms)).ljust(size, b".")
+    start = len(head)
+    return ((lambda seq, send_ms: (b"%s%d:%d:" % (head, seq, send_ms)).ljust(size, b".")),
+            (lambda value: int(value[start:value.index(b":", start)])))
 
 
 class TxnPlan:
@@ -95,7 +97,7 @@ class Producer(Worker):
             self.counters.update(txn_committed=0, txn_aborted=0, txn_unknown=0)
         self.txn_first, self.txn_failed = -1, False   # the open transaction's first seq; a send of it failed
         self.txn_began = time.time()
-        encode = value_encoder(self.run_id, pid, s["value_size"])
+        encode, self.seq_of = value_codec(self.run_id, pid, s["value_size"])
         client = driver_class(s.get("producer_client", "kafka-python"))(s["bootstrap"], config, self)
         if txn:
             why = guarded_call(functools.partial(client.init_transactions, INIT_WAIT), "init_transactions", INIT_WAIT,
@@ -179,11 +181,12 @@ class Producer(Worker):
         self.history.append(ACK, self.instance, seq, time.time(), partition, offset)
         self.counters["acked"] += 1
 
-    def acked_many(self, acks: list) -> None:
-        """[(seq, partition, offset)] in one write; an offset below 0 (acks=0) is no acknowledgement."""
+    def acked_many(self, acks) -> None:
+        """Acks as a flat buffer of int64 (seq, partition, offset, seq, ...) in one write; an offset below 0
+        (acks=0) is no acknowledgement."""
         if self.acks0:
             return
-        cols = np.array(acks, dtype="i8").reshape(-1, 3)
+        cols = np.frombuffer(acks, dtype="i8").reshape(-1, 3)
         cols = cols[cols[:, 2] >= 0]
         if len(cols):
             self.history.append_many(history.events(ACK, self.instance, cols[:, 0], time.time(), cols[:, 1],

@@ -9,8 +9,8 @@ transaction). Transaction calls take a timeout here; the worker's watchdog still
 
 from __future__ import annotations
 
-import collections
-import functools
+import array
+import threading
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
@@ -46,15 +46,18 @@ class ConfluentDriver:
     Error = KafkaException
 
     def __init__(self, bootstrap: str, config: dict, sink):
-        self.client = Producer({**semantics.librdkafka_settings(config), "bootstrap.servers": bootstrap})
+        # one delivery callback for every record (a callable per record costs more than the produce): the
+        # record's seq is read back from its value (sink.seq_of)
+        self.client = Producer({**semantics.librdkafka_settings(config), "bootstrap.servers": bootstrap,
+                                "on_delivery": self._report})
         self.sink = sink
-        self._acks: collections.deque = collections.deque()   # (seq, partition, offset) served, not yet written
+        self._acks = array.array("q")   # seq, partition, offset of each ack served and not yet written
+        self._lock = threading.Lock()   # a transaction call may serve reports on the watchdog's thread
 
     def send(self, topic: str, value: bytes, seq: int) -> None:
-        report = functools.partial(self._report, seq)
         while True:
             try:
-                self.client.produce(topic, value, on_delivery=report)
+                self.client.produce(topic, value)
                 return
             except BufferError:   # queue.buffering.max.messages in flight: serve reports until there is room
                 if self.sink.stopping:
@@ -65,16 +68,20 @@ class ConfluentDriver:
                 self.sink.failed(seq, error_code(_code(exc)))
                 return
 
-    def _report(self, seq: int, err, msg) -> None:
+    def _report(self, err, msg) -> None:
         if err is None:
-            self._acks.append((seq, msg.partition(), msg.offset()))
+            offset = msg.offset()   # None with acks=0: no broker answered, nothing was acknowledged
+            if offset is not None:
+                with self._lock:
+                    self._acks.extend((self.sink.seq_of(msg.value()), msg.partition(), offset))
         else:
-            self.sink.failed(seq, error_code(err.code()))
+            self.sink.failed(self.sink.seq_of(msg.value()), error_code(err.code()))
 
     def _write_acks(self) -> None:
-        acks = self._acks
-        if acks:
-            self.sink.acked_many([acks.popleft() for _ in range(len(acks))])
+        if self._acks:
+            with self._lock:
+                acks, self._acks = self._acks, array.array("q")
+            self.sink.acked_many(acks)
 
     def serve(self) -> None:
         """Run the delivery reports waiting in librdkafka's queue and write their acks."""
