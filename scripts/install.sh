@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs kchaos for a newcomer or CI, idempotently: the Docker engine (Debian packages, started in
 # the background), Debian's chromium (the HTML report's browser test), a virtualenv in .venv with kchaos
-# and its test tools, and the Kafka image (official apache/kafka if a registry is reachable, else built
+# and its test tools (pyproject.toml's dependencies: kafka-python, and confluent-kafka whose wheel bundles
+# librdkafka), and the Kafka image (official apache/kafka if a registry is reachable, else built
 # locally from Maven Central).
 # Needs root for the engine and the image's Debian base. Safe to run again.
 set -euo pipefail
