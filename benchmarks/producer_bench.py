@@ -1,6 +1,7 @@
 """Producer records/s: kchaos's producer worker with each driver vs Kafka's ProducerPerformance and the raw clients.
 
     .venv/bin/python benchmarks/producer_bench.py --project kchaos-p --port-base 19392 [--records 200000] [--rounds 3]
+        [--cases perf-container,raw-kafka,...]   (default: every case below)
 
 Needs a running compose cluster (`kchaos cluster up --project P --port-base N`). Every case writes RECORDS records
 of 100 bytes with acks=all (the at-least-once preset: retries, no idempotence) to its own topic of 3 partitions,
@@ -171,7 +172,8 @@ def main() -> None:
         for case in cases:
             metadata.create_topic(admin, f"bench-{stamp}-{case}", TOPIC["partitions"], TOPIC["rf"], TOPIC["config"])
             metadata.wait_topic_ready(admin, f"bench-{stamp}-{case}")
-    print(f"warm-up: {raw_confluent(bootstrap, f'bench-{stamp}-raw-confluent', a.records):,.0f} records/s (not counted)")
+    warm = raw_confluent(bootstrap, f"bench-{stamp}-raw-confluent", a.records)
+    print(f"warm-up: {warm:,.0f} records/s (not counted)")
     CPU.clear()
     figures: dict[str, list[float]] = {case: [] for case in cases}
     try:
@@ -190,7 +192,8 @@ def main() -> None:
         med[case] = statistics.median(xs)
         cpu = f"{statistics.median(CPU[case]):8.1f}" if CPU.get(case) else ""
         print(f"{case:>15} {min(xs):>10,.0f} {med[case]:>10,.0f} {max(xs):>10,.0f}   {cpu}")
-    for mine, refs in (("kchaos-kafka", ("raw-kafka",)), ("kchaos-confl", ("perf-container", "perf-host", "raw-confluent"))):
+    for mine, refs in (("kchaos-kafka", ("raw-kafka",)),
+                       ("kchaos-confl", ("perf-container", "perf-host", "raw-confluent"))):
         for ref in refs:
             if mine in med and ref in med:
                 line = f"{mine} / {ref}: records/s {med[mine] / med[ref]:.2f}"

@@ -11,7 +11,8 @@ The producer id is the worker instance number: a producer restarted after a cras
 With settings["txn"] (semantic transactional) the seqs are cut into transactions of `txn_size` records, each
 committed or, as a seeded draw decides, aborted; one TXN event per transaction records what commit or abort
 returned. kafka-python's init/commit/abort wait without a timeout (confluent-kafka's take one), so each runs
-under a watchdog: one that raises or hangs is recorded as TXN_UNKNOWN (the broker decides; all or nothing) and ends the sending.
+under a watchdog: one that raises or hangs is recorded as TXN_UNKNOWN (the broker decides; all or nothing) and
+ends the sending.
 """
 
 from __future__ import annotations
