@@ -188,3 +188,9 @@ def test_confluent_reports_become_one_write_of_acks_and_acks_0_reports_none(tmp_
     ev = history.read_file(tmp_path / "producer-2.bin")
     assert [(e["kind"], e["seq"], e["partition"], e["offset"], e["flags"]) for e in ev] == [
         (ERROR, 6, -1, -1, history.ERROR_NAMES.index("timeout")), (ACK, 4, 1, 17, 0)]
+
+
+def test_a_librdkafka_fencing_error_names_its_real_cause_too():
+    why = 'commit_transaction failed: KafkaException: KafkaError{code=PRODUCER_FENCED,val=90,str="fenced"}'
+    assert "another producer with the same transactional.id" in producer.real_cause(why, 0.3, 10.0)
+    assert "past transaction_timeout 10 s" in producer.real_cause(why, 12.0, 10.0)
