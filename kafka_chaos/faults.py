@@ -13,6 +13,7 @@ import random
 import re
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from kafka_chaos import catalog, files, history, netfaults, rundir, scenario
@@ -302,9 +303,10 @@ class FaultEngine:
 
     def _cache(self):
         if self.cache is None:
+            servers = self.brokers.bootstrap.split(",")
             self.cache = metacache.MetadataCache(
-                lambda: metadata.admin(self.brokers.bootstrap, timeout_ms=metacache.TIMEOUT_MS,
-                                       bootstrap_timeout_ms=metacache.TIMEOUT_MS)).start()
+                lambda n: metadata.admin(servers[n % len(servers)], timeout_ms=metacache.TIMEOUT_MS,
+                                         bootstrap_timeout_ms=metacache.TIMEOUT_MS)).start()
         return self.cache
 
     def _topic_of(self, target: str) -> str | None:
@@ -415,6 +417,15 @@ class FaultEngine:
     def _network(self, planned, spec, targets: list[int], entry: dict) -> None:
         """Apply a network fault in each target broker's namespace (ledger first, then the rules)."""
         netfaults.check_helper_image()
+        jobs: list[tuple[int, object]] = []   # the rule changes, run side by side once every one is in the ledger
+        try:
+            self._network_jobs(planned, spec, targets, entry, jobs)
+        finally:   # a broker that cannot be faulted still leaves the others faulted, as they are in the ledger
+            failed = [str(result) for ok, result in per_broker(jobs) if not ok]
+        if failed:
+            raise FaultError("; ".join(failed))
+
+    def _network_jobs(self, planned, spec, targets: list[int], entry: dict, jobs: list) -> None:
         direction = getattr(spec, "direction", "both") or "both"
         groups = entry.get("groups")
         for b in targets:
@@ -430,7 +441,7 @@ class FaultEngine:
                 args = (netfaults.tbf_args(spec.rate) if planned.action == "bandwidth"
                         else netfaults.netem_args(spec.latency, spec.latency_jitter))
                 self._ledger_add(fault_id, planned.action, b, "net-qdisc")
-                netfaults.shape(container, args)
+                jobs.append((b, lambda container=container, args=args: netfaults.shape(container, args)))
                 continue
             if planned.action == "isolate-clients":
                 inbound, outbound = netfaults.port_matches(self.brokers.external_port(b))
@@ -446,7 +457,7 @@ class FaultEngine:
                     raise FaultError(f"broker {b}: no running peer to cut it off from")
                 inbound, outbound = netfaults.ip_matches(ips, direction, port)
             self._ledger_add(fault_id, planned.action, b, "net-chain", fault_id=netfaults.chain(fault_id)[2:])
-            netfaults.drop(container, fault_id, inbound, outbound)
+            jobs.append((b, lambda c=container, f=fault_id, i=inbound, o=outbound: netfaults.drop(c, f, i, o)))
 
     def _groups(self, spec) -> list[list[int]]:
         if spec.groups:
@@ -483,17 +494,20 @@ class FaultEngine:
     def _heal_where(self, wanted, run: bool = True) -> tuple[list[str], list[str]]:
         """Heal (or, with run=False, just forget) the ledger entries `wanted` selects."""
         done, errors = [], []
-        for e in self.ledger.entries():
-            if not wanted(e):
-                continue
-            try:
-                line = heal_entry(e, self.brokers) if run else f"{e['heal']} broker {e['broker']} (by the scenario)"
-                if run and e["heal"] == "start":
-                    self._new_helper(e["broker"])
-                self.ledger.remove(e["id"])
-                done.append(line)
-            except Exception as exc:  # noqa: BLE001 - one failed heal must not stop the others
-                errors.append(f"{e['heal']} broker {e['broker']}: {exc}")
+        chosen = [e for e in self.ledger.entries() if wanted(e)]
+
+        def heal(e):
+            line = heal_entry(e, self.brokers) if run else f"{e['heal']} broker {e['broker']} (by the scenario)"
+            if run and e["heal"] == "start":
+                self._new_helper(e["broker"])
+            return line
+        # brokers side by side (a split heals three namespaces at once), each broker's entries in ledger order
+        for e, (ok, result) in zip(chosen, per_broker([(e["broker"], lambda e=e: heal(e)) for e in chosen])):
+            if ok:
+                self.ledger.remove(e["id"])   # only once its heal succeeded
+                done.append(result)
+            else:   # one failed heal must not stop the others
+                errors.append(f"{e['heal']} broker {e['broker']}: {result}")
         self.heals += done
         return done, errors
 
@@ -535,6 +549,29 @@ class FaultEngine:
     def record(self, entry: dict) -> None:
         with open(self.run_dir / TIMELINE, "a") as f:
             f.write(json.dumps(entry, default=str) + "\n")
+
+
+def per_broker(jobs: list[tuple[int, object]]) -> list[tuple[bool, object]]:
+    """Run (broker, call) jobs: one thread per broker, each broker's calls in order (two iptables in one
+    namespace at once would fight over its lock). [(True, result) or (False, exception)] in the jobs' order."""
+    results: list = [None] * len(jobs)
+    order: dict[int, list[int]] = {}
+    for i, (broker, _) in enumerate(jobs):
+        order.setdefault(broker, []).append(i)
+
+    def run(indexes):
+        for i in indexes:
+            try:
+                results[i] = (True, jobs[i][1]())
+            except Exception as exc:  # noqa: BLE001 - handed back to the caller, which reports every one
+                results[i] = (False, exc)
+    if len(order) <= 1:
+        for indexes in order.values():
+            run(indexes)
+        return results
+    with ThreadPoolExecutor(max_workers=len(order)) as pool:
+        list(pool.map(run, order.values()))
+    return results
 
 
 def start_entry(planned, t0: float) -> dict:

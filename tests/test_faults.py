@@ -506,3 +506,29 @@ def test_leader_follower_and_coordinator_targets_resolve_from_the_runs_metadata_
             schedule.Planned(3.0, "pause", "coordinator(consumer)", None)]
     engine.prepare(plan)   # no network fault: no helpers; the topics the targets name are sampled from now on
     assert engine.cache.watched == ["__consumer_offsets", "chaos-run1"] and engine.helpers is None
+
+
+def test_per_broker_runs_brokers_side_by_side_each_brokers_calls_in_order_and_hands_back_every_failure():
+    import threading
+
+    seen, active, most = [], [0], [0]
+    lock = threading.Lock()
+
+    def call(broker, n):
+        def go():
+            with lock:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            threading.Event().wait(0.05)
+            with lock:
+                active[0] -= 1
+                seen.append((broker, n))
+            if n == "bad":
+                raise FaultError(f"broker {broker} failed")
+            return f"{broker}-{n}"
+        return go
+    jobs = [(1, call(1, "a")), (2, call(2, "a")), (1, call(1, "bad")), (3, call(3, "a")), (1, call(1, "c"))]
+    results = faults.per_broker(jobs)
+    assert [r[1] if r[0] else str(r[1]) for r in results] == ["1-a", "2-a", "broker 1 failed", "3-a", "1-c"]
+    assert [n for b, n in seen if b == 1] == ["a", "bad", "c"]   # one broker's calls in order, after a failure too
+    assert most[0] == 3   # three brokers at once, never two calls of one broker

@@ -49,10 +49,10 @@ class Clock:
 def test_a_target_is_resolved_from_a_fresh_sample_by_one_client_for_every_lookup():
     clients = []
 
-    def connect():
+    def connect(n):
         clients.append(Client([2, 3, 1]))
         return clients[-1]
-    cache = MetadataCache(connect, refresh=0.01, max_age=5.0, wait=5.0).start()
+    cache = MetadataCache(connect, refresh=0.01, max_age=5.0, wait=5.0, samplers=1).start()
     try:
         assert [s.leader for s in cache.partitions("t")] == [2, 3, 1]
         clients[0].leaders = [3, 3, 1]
@@ -69,7 +69,7 @@ def test_a_target_is_resolved_from_a_fresh_sample_by_one_client_for_every_lookup
 
 def test_a_sample_older_than_max_age_is_never_returned_and_the_wait_ends_in_a_clear_error():
     clock, client = Clock(), Client([1])
-    cache = MetadataCache(lambda: client, refresh=0.01, max_age=1.0, wait=0.0, clock=clock)
+    cache = MetadataCache(lambda n: client, refresh=0.01, max_age=1.0, wait=0.0, clock=clock)
     cache._samples["t"] = (98.5, ["stale"])   # began 1.5 s ago: too old
     with pytest.raises(ClusterError, match="no metadata of t newer than 1.0 s"):
         cache.partitions("t")
@@ -80,13 +80,13 @@ def test_a_sample_older_than_max_age_is_never_returned_and_the_wait_ends_in_a_cl
 def test_a_failed_sample_closes_the_client_and_the_next_one_reconnects():
     made = []
 
-    def connect():
-        made.append(Client([1]))
-        made[-1].down = len(made) == 1   # the first client's broker is gone
-        return made[-1]
-    cache = MetadataCache(connect, refresh=0.01, max_age=5.0, wait=5.0).start()
+    def connect(n):
+        made.append((n, Client([1])))
+        made[-1][1].down = len(made) == 1   # the first client's broker is gone
+        return made[-1][1]
+    cache = MetadataCache(connect, refresh=0.01, max_age=5.0, wait=5.0, samplers=1).start()
     try:
         assert [s.leader for s in cache.partitions("t")] == [1]
     finally:
         cache.close()
-    assert len(made) == 2 and made[0].closed == 1
+    assert [n for n, _ in made] == [1, 2] and made[0][1].closed == 1   # the reconnect aims at the next address

@@ -19,7 +19,8 @@ from kafka_chaos.errors import ClusterError
 REFRESH = 0.2      # seconds between samples
 MAX_AGE = 1.0      # a target is resolved from a sample that began at most this long ago
 WAIT = 10.0        # seconds a caller waits for a fresh sample before giving up
-TIMEOUT_MS = 1500  # per request: a paused broker costs at most this before the next try picks another
+TIMEOUT_MS = 700   # per request: a paused broker costs at most this before that sampler reconnects elsewhere
+SAMPLERS = 2       # independent clients: while one waits on a paused or cut-off broker, the other answers
 
 
 def fresh(began: float | None, now: float, max_age: float = MAX_AGE) -> bool:
@@ -29,28 +30,32 @@ def fresh(began: float | None, now: float, max_age: float = MAX_AGE) -> bool:
 
 class MetadataCache:
     """partitions(topic) -> [PartitionState] from a sample at most MAX_AGE old. start() it, close() it.
-    `connect()` makes the admin client (metadata.admin on the run's bootstrap by default; tests pass a fake)."""
+    `connect(n)` makes an admin client, the n-th connection attempt of a sampler (the engine aims attempt n at
+    bootstrap address n modulo their number, so a reconnect after a failure goes to the next broker)."""
 
     def __init__(self, connect, refresh: float = REFRESH, max_age: float = MAX_AGE, wait: float = WAIT,
-                 clock=time.monotonic):
+                 clock=time.monotonic, samplers: int = SAMPLERS):
         self._connect, self.refresh, self.max_age, self.wait, self.clock = connect, refresh, max_age, wait, clock
         self._topics: list[str] = []
         self._samples: dict[str, tuple[float, list]] = {}   # topic -> (monotonic time the request began, states)
         self._cond = threading.Condition()
         self._stop = False
         self._error = ""
-        self._thread = threading.Thread(target=self._loop, name="metadata-cache", daemon=True)
+        self._threads = [threading.Thread(target=self._loop, args=(i,), name=f"metadata-cache-{i}", daemon=True)
+                         for i in range(samplers)]
 
     def start(self) -> "MetadataCache":
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def close(self) -> None:
         with self._cond:
             self._stop = True
             self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=5)
 
     def watch(self, *topics: str) -> None:
         """Keep `topics` sampled from now on (a target names them before it fires)."""
@@ -75,8 +80,8 @@ class MetadataCache:
                                        f"{self.wait:.0f} s ({self._error or 'no answer'})")
                 self._cond.wait(min(left, self.refresh))
 
-    def _loop(self) -> None:
-        client = None
+    def _loop(self, first: int) -> None:
+        client, attempt = None, first
         while True:
             with self._cond:
                 if self._stop:
@@ -85,12 +90,14 @@ class MetadataCache:
             if topics:
                 began = self.clock()
                 try:
-                    client = client or self._connect()
+                    if client is None:
+                        attempt += 1
+                        client = self._connect(attempt)
                     described = client.describe_topics(topics)
                     states = _states(described)
                     with self._cond:
-                        for t in topics:
-                            if t in states:
+                        for t in topics:   # the newest sample wins, whichever sampler took it
+                            if t in states and began >= self._samples.get(t, (-1e18, None))[0]:
                                 self._samples[t] = (began, states[t])
                         self._error = ""
                         self._cond.notify_all()
