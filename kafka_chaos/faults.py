@@ -262,7 +262,8 @@ def stop_orphan_workers(run_dir: Path) -> list[str]:
 
 
 class FaultEngine:
-    """Resolves targets at fire time, applies faults, records the timeline and heals."""
+    """Resolves targets at fire time (partition targets from the run's metadata sample, at most
+    metacache.MAX_AGE old), applies faults, records the timeline and heals."""
 
     def __init__(self, brokers, run_dir: Path, topic_names: dict[str, str], seed: int, group: str = ""):
         self.brokers = brokers
