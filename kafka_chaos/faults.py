@@ -13,10 +13,11 @@ import random
 import re
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from kafka_chaos import catalog, files, history, netfaults, rundir, scenario
-from kafka_chaos.cluster import metadata
+from kafka_chaos.cluster import metacache, metadata
 from kafka_chaos.cluster.containers import NAME_RE, ContainerBrokers
 from kafka_chaos.errors import ClusterError, FaultError, KchaosError, UsageError
 
@@ -261,7 +262,8 @@ def stop_orphan_workers(run_dir: Path) -> list[str]:
 
 
 class FaultEngine:
-    """Resolves targets at fire time, applies faults, records the timeline and heals."""
+    """Resolves targets at fire time (partition targets from the run's metadata sample, at most
+    metacache.MAX_AGE old), applies faults, records the timeline and heals."""
 
     def __init__(self, brokers, run_dir: Path, topic_names: dict[str, str], seed: int, group: str = ""):
         self.brokers = brokers
@@ -271,6 +273,55 @@ class FaultEngine:
         self.rng = random.Random(seed)
         self.ledger = Ledger(run_dir)
         self.heals: list[str] = []
+        self.cache = None    # MetadataCache, made by prepare() or at the first lookup
+        self.helpers = None  # netfaults.HelperPool, made by prepare() for a plan with network faults
+
+    def prepare(self, plan) -> None:
+        """Before the clock starts: one admin client sampling the partitions the plan's targets name, and a
+        network helper per broker when the plan has network faults, so a fault pays neither at fire time.
+        Costs nothing when the plan needs neither; heal_all() releases both."""
+        topics = {self._topic_of(p.target) for p in plan if _TARGET.match(p.target or "")} - {None}
+        if topics:
+            self._cache().watch(*sorted(topics))
+        if any(p.action in NETWORK_ACTIONS for p in plan) and hasattr(self.brokers, "ips"):
+            try:
+                netfaults.check_helper_image()
+                from kafka_chaos import engine as docker_engine
+
+                self.helpers = netfaults.HelperPool(docker_engine.client()).__enter__()
+                for b in self.brokers.broker_ids:
+                    self.helpers.ensure(self.brokers.container_name(b), wait=False)
+            except (ClusterError, FaultError):
+                pass   # each network fault then says what is missing, as it fired
+
+    def close(self) -> None:
+        """Stop the metadata client and remove the network helpers (lookups after this start a new client)."""
+        cache, helpers, self.cache, self.helpers = self.cache, self.helpers, None, None
+        if cache is not None:
+            cache.close()
+        if helpers is not None:
+            helpers.close()
+
+    def _cache(self):
+        if self.cache is None:
+            servers = self.brokers.bootstrap.split(",")
+            self.cache = metacache.MetadataCache(
+                lambda n: metadata.admin(servers[n % len(servers)], timeout_ms=metacache.TIMEOUT_MS,
+                                         bootstrap_timeout_ms=metacache.TIMEOUT_MS)).start()
+        return self.cache
+
+    def _topic_of(self, target: str) -> str | None:
+        """The physical topic whose metadata resolves `target` (None for targets that need none)."""
+        m = _TARGET.match(target)
+        if not m or m.group(1) == "broker":
+            return None
+        kind, arg = m.groups()
+        if kind == "coordinator":
+            return "__consumer_offsets"
+        if kind == "txn-coordinator":
+            return "__transaction_state"
+        topic = arg.rpartition(",")[0].strip()
+        return self.topic_names.get(topic, topic)
 
     # -- targets
     def resolve(self, target: str) -> list[int]:
@@ -293,13 +344,14 @@ class FaultEngine:
         kind, arg = m.groups()
         if kind == "broker":
             return [int(arg)]
+        states = self._cache().partitions(self._topic_of(target))
         if kind in ("coordinator", "txn-coordinator"):
             key = self.group if (kind, arg) == ("coordinator", "consumer") else arg
-            topic = "__consumer_offsets" if kind == "coordinator" else "__transaction_state"
-            return [self._admin(lambda c: metadata.coordinator(c, key, topic))]
-        topic, _, part = arg.rpartition(",")
-        physical = self.topic_names.get(topic.strip(), topic.strip())
-        state = self._admin(lambda c: next(s for s in metadata.partitions(c, [physical]) if s.partition == int(part)))
+            return [metadata.coordinator_of(states, key, self._topic_of(target))]
+        part = int(arg.rpartition(",")[2])
+        state = next((s for s in states if s.partition == part), None)
+        if state is None:
+            raise FaultError(f"{target}: no such partition")
         if kind == "leader":
             if state.leader < 0:
                 raise FaultError(f"{target}: the partition has no leader right now")
@@ -357,6 +409,8 @@ class FaultEngine:
                 self._ledger_add(f"{planned.seq}-{b}", planned.action, b, heal,
                                  command=self.brokers.heal_command(heal, b))
             getattr(self.brokers, method)(b)
+            if planned.action in ("start", "restart"):
+                self._new_helper(b)
             if planned.action in ("start", "unpause"):
                 undone = {"start": ("kill", "stop"), "unpause": ("pause",)}[planned.action]
                 self._heal_where(lambda e: e["broker"] == b and e["action"] in undone, run=False)
@@ -364,6 +418,15 @@ class FaultEngine:
     def _network(self, planned, spec, targets: list[int], entry: dict) -> None:
         """Apply a network fault in each target broker's namespace (ledger first, then the rules)."""
         netfaults.check_helper_image()
+        jobs: list[tuple[int, object]] = []   # the rule changes, run side by side once every one is in the ledger
+        try:
+            self._network_jobs(planned, spec, targets, entry, jobs)
+        finally:   # a broker that cannot be faulted still leaves the others faulted, as they are in the ledger
+            failed = [str(result) for ok, result in per_broker(jobs) if not ok]
+        if failed:
+            raise FaultError("; ".join(failed))
+
+    def _network_jobs(self, planned, spec, targets: list[int], entry: dict, jobs: list) -> None:
         direction = getattr(spec, "direction", "both") or "both"
         groups = entry.get("groups")
         for b in targets:
@@ -379,7 +442,7 @@ class FaultEngine:
                 args = (netfaults.tbf_args(spec.rate) if planned.action == "bandwidth"
                         else netfaults.netem_args(spec.latency, spec.latency_jitter))
                 self._ledger_add(fault_id, planned.action, b, "net-qdisc")
-                netfaults.shape(container, args)
+                jobs.append((b, lambda container=container, args=args: netfaults.shape(container, args)))
                 continue
             if planned.action == "isolate-clients":
                 inbound, outbound = netfaults.port_matches(self.brokers.external_port(b))
@@ -395,7 +458,7 @@ class FaultEngine:
                     raise FaultError(f"broker {b}: no running peer to cut it off from")
                 inbound, outbound = netfaults.ip_matches(ips, direction, port)
             self._ledger_add(fault_id, planned.action, b, "net-chain", fault_id=netfaults.chain(fault_id)[2:])
-            netfaults.drop(container, fault_id, inbound, outbound)
+            jobs.append((b, lambda c=container, f=fault_id, i=inbound, o=outbound: netfaults.drop(c, f, i, o)))
 
     def _groups(self, spec) -> list[list[int]]:
         if spec.groups:
@@ -418,6 +481,12 @@ class FaultEngine:
             metadata.wait_ready(self.brokers, timeout=180)
             self._admin(lambda c: [metadata.wait_topic_ready(c, t, timeout=120) for t in self.topic_names.values()])
 
+    def _new_helper(self, broker: int) -> None:
+        """A started broker is a new process: its network helper (which died with the old one) is started
+        again in the background, ready for the next network fault."""
+        if self.helpers is not None:
+            self.helpers.ensure(self.brokers.container_name(broker), wait=False)
+
     def _ledger_add(self, entry_id: str, action: str, broker: int, heal: str, **extra) -> None:
         self.ledger.add({"id": entry_id, "action": action, "broker": broker,
                          "container": self.brokers.container_name(broker), "heal": heal,
@@ -426,15 +495,20 @@ class FaultEngine:
     def _heal_where(self, wanted, run: bool = True) -> tuple[list[str], list[str]]:
         """Heal (or, with run=False, just forget) the ledger entries `wanted` selects."""
         done, errors = [], []
-        for e in self.ledger.entries():
-            if not wanted(e):
-                continue
-            try:
-                line = heal_entry(e, self.brokers) if run else f"{e['heal']} broker {e['broker']} (by the scenario)"
-                self.ledger.remove(e["id"])
-                done.append(line)
-            except Exception as exc:  # noqa: BLE001 - one failed heal must not stop the others
-                errors.append(f"{e['heal']} broker {e['broker']}: {exc}")
+        chosen = [e for e in self.ledger.entries() if wanted(e)]
+
+        def heal(e):
+            line = heal_entry(e, self.brokers) if run else f"{e['heal']} broker {e['broker']} (by the scenario)"
+            if run and e["heal"] == "start":
+                self._new_helper(e["broker"])
+            return line
+        # brokers side by side (a split heals three namespaces at once), each broker's entries in ledger order
+        for e, (ok, result) in zip(chosen, per_broker([(e["broker"], lambda e=e: heal(e)) for e in chosen])):
+            if ok:
+                self.ledger.remove(e["id"])   # only once its heal succeeded
+                done.append(result)
+            else:   # one failed heal must not stop the others
+                errors.append(f"{e['heal']} broker {e['broker']}: {result}")
         self.heals += done
         return done, errors
 
@@ -449,7 +523,14 @@ class FaultEngine:
         return entry
 
     def heal_all(self) -> list[str]:
-        """Undo everything still in the ledger (end of run, error, Ctrl-C, SIGTERM); retried once."""
+        """Undo everything still in the ledger (end of run, error, Ctrl-C, SIGTERM); retried once. Then the
+        metadata client and network helpers go (close()): heal_all ends the fault phase."""
+        try:
+            return self._heal_all()
+        finally:
+            self.close()
+
+    def _heal_all(self) -> list[str]:
         done = []
         for attempt in range(2):
             lines, errors = self._heal_where(lambda e: True)
@@ -469,6 +550,29 @@ class FaultEngine:
     def record(self, entry: dict) -> None:
         with open(self.run_dir / TIMELINE, "a") as f:
             f.write(json.dumps(entry, default=str) + "\n")
+
+
+def per_broker(jobs: list[tuple[int, object]]) -> list[tuple[bool, object]]:
+    """Run (broker, call) jobs: one thread per broker, each broker's calls in order (two iptables in one
+    namespace at once would fight over its lock). [(True, result) or (False, exception)] in the jobs' order."""
+    results: list = [None] * len(jobs)
+    order: dict[int, list[int]] = {}
+    for i, (broker, _) in enumerate(jobs):
+        order.setdefault(broker, []).append(i)
+
+    def run(indexes):
+        for i in indexes:
+            try:
+                results[i] = (True, jobs[i][1]())
+            except Exception as exc:  # noqa: BLE001 - handed back to the caller, which reports every one
+                results[i] = (False, exc)
+    if len(order) <= 1:
+        for indexes in order.values():
+            run(indexes)
+        return results
+    with ThreadPoolExecutor(max_workers=len(order)) as pool:
+        list(pool.map(run, order.values()))
+    return results
 
 
 def start_entry(planned, t0: float) -> dict:

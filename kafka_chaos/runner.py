@@ -33,6 +33,7 @@ from kafka_chaos.workload.drain import RELAY_DRAIN
 from kafka_chaos.workload.launcher import Workers
 
 FLUSH_GRACE = 60.0   # seconds a producer may take past `duration` to flush in-flight sends
+TICK = 0.2   # seconds between checks of the workers and progress while no fault is due sooner
 CONSUMER_READY = 60.0   # seconds the consumer may take to join its group before the clock starts
 
 
@@ -139,6 +140,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
                                     "this run's and are counted as foreign, never as ours")
         engine = faults.FaultEngine(brokers, run_dir, {s.topic.name: topic}, s.seed, group)
         plan = replayed if replayed is not None else schedule.plan(s.faults, s.duration, s.seed, s.nemesis)
+        engine.prepare(plan)   # metadata client and network helpers warm before the first fault
         ready_by = time.time() + CONSUMER_READY
         settings = {
             "bootstrap": brokers.bootstrap, "topic": topic, "group": group, "run_id": run_id,
@@ -324,7 +326,7 @@ def _play(console, s, plan, engine, workers, brokers, run_dir, t0, total, replay
             if now >= s.duration:   # the producer stops by itself; faults are healed before it flushes
                 break
             progress.update(now)
-            time.sleep(0.2)
+            time.sleep(schedule.sleep_for(pending, time.time() - t0, TICK))
 
 
 def _fire(p, s, engine, workers, crashed, run_dir, t0, total) -> dict:

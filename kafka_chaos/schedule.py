@@ -34,6 +34,14 @@ def delay_heals(pending: list[Planned], seq: int, by: float) -> list[Planned]:
     return sorted(moved, key=lambda p: p.t)
 
 
+def sleep_for(pending: list[Planned], elapsed: float, tick: float) -> float:
+    """Seconds the runner may sleep `elapsed` seconds into the workload: until the next planned action is due
+    (so it fires on time, not on the next poll), at most `tick` (its other duties), never negative."""
+    if not pending:
+        return tick
+    return max(0.0, min(tick, pending[0].t - elapsed))
+
+
 def _with_heals(firings: list[Planned]) -> list[Planned]:
     """Add the automatic heal after every firing with a duration, sort, and number the timeline."""
     firings = [dataclasses.replace(p, seq=i) for i, p in enumerate(sorted(firings, key=lambda p: p.t))]

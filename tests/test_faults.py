@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from kafka_chaos import faults
-from kafka_chaos.errors import UsageError
+from kafka_chaos.cluster.containers import ContainerBrokers
+from kafka_chaos.errors import FaultError, UsageError
 
 
 def test_ledger_add_remove_round_trip(tmp_path):
@@ -467,3 +468,67 @@ def test_kchaos_faults_prints_what_the_validator_accepts(monkeypatch):
         assert " ".join(a.targets_text.split()) in row, a.name
         assert all(field in row for field in a.fields), a.name
     assert "all" not in " ".join(rows["isolate"].split("│")[2].split()).split(", ")   # was advertised, refused
+
+
+class StatesCache:
+    """Stands in for the MetadataCache: the partition states of each physical topic."""
+
+    def __init__(self, states):
+        self.states, self.asked, self.watched = states, [], []
+
+    def partitions(self, topic):
+        self.asked.append(topic)
+        return self.states.get(topic, [])
+
+    def watch(self, *topics):
+        self.watched += topics
+
+
+def test_leader_follower_and_coordinator_targets_resolve_from_the_runs_metadata_cache(tmp_path):
+    from kafka_chaos import schedule
+    from kafka_chaos.cluster.metadata import PartitionState, coordinator_partition
+
+    engine = faults.FaultEngine(ContainerBrokers("", {1: "a", 2: "b", 3: "c"}), tmp_path, {"chaos": "chaos-run1"},
+                                seed=1, group="g")
+    offsets = [PartitionState("__consumer_offsets", p, 1 + p % 3, (1, 2, 3), (1, 2, 3)) for p in range(50)]
+    engine.cache = StatesCache({"chaos-run1": [PartitionState("chaos-run1", 0, 2, (1, 2, 3), (2, 3)),
+                                               PartitionState("chaos-run1", 1, -1, (1, 2, 3), ())],
+                                "__consumer_offsets": offsets})
+    assert engine.resolve("leader(chaos,0)") == [2]
+    assert engine.resolve("follower(chaos,0)") == [3]
+    assert engine.resolve("coordinator(consumer)") == [1 + coordinator_partition("g", 50) % 3]
+    assert engine.cache.asked == ["chaos-run1", "chaos-run1", "__consumer_offsets"]   # the physical topics
+    with pytest.raises(FaultError, match="no leader right now"):
+        engine.resolve("leader(chaos,1)")
+    with pytest.raises(FaultError, match="no such partition"):
+        engine.resolve("leader(chaos,7)")
+    plan = [schedule.Planned(1.0, "kill", "leader(chaos,0)", None), schedule.Planned(2.0, "pause", "broker(2)", None),
+            schedule.Planned(3.0, "pause", "coordinator(consumer)", None)]
+    engine.prepare(plan)   # no network fault: no helpers; the topics the targets name are sampled from now on
+    assert engine.cache.watched == ["__consumer_offsets", "chaos-run1"] and engine.helpers is None
+
+
+def test_per_broker_runs_brokers_side_by_side_each_brokers_calls_in_order_and_hands_back_every_failure():
+    import threading
+
+    seen, active, most = [], [0], [0]
+    lock = threading.Lock()
+
+    def call(broker, n):
+        def go():
+            with lock:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            threading.Event().wait(0.05)
+            with lock:
+                active[0] -= 1
+                seen.append((broker, n))
+            if n == "bad":
+                raise FaultError(f"broker {broker} failed")
+            return f"{broker}-{n}"
+        return go
+    jobs = [(1, call(1, "a")), (2, call(2, "a")), (1, call(1, "bad")), (3, call(3, "a")), (1, call(1, "c"))]
+    results = faults.per_broker(jobs)
+    assert [r[1] if r[0] else str(r[1]) for r in results] == ["1-a", "2-a", "broker 1 failed", "3-a", "1-c"]
+    assert [n for b, n in seen if b == 1] == ["a", "bad", "c"]   # one broker's calls in order, after a failure too
+    assert most[0] == 3   # three brokers at once, never two calls of one broker

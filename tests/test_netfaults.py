@@ -40,3 +40,49 @@ def test_delay_writes_whole_microseconds_never_zero(latency, jitter, args):
 @pytest.mark.parametrize("rate", ["8kbit", "1mbit", "2.5gbit", "100gbit"])
 def test_bandwidth_rates_that_validate_are_rates_tc_takes(rate):
     assert netfaults.tbf_args(fault(f"{{at: 1s, action: bandwidth, target: all, rate: {rate}}}").rate)[2] == rate
+
+
+class Helper:
+    def __init__(self, result=(0, (b"out", b"")), error=None):
+        self.result, self.error, self.ran = result, error, []
+
+    def exec_run(self, args, demux):
+        self.ran.append(args)
+        if self.error:
+            raise self.error
+        return self.result
+
+
+def pool_with(helper):
+    pool = netfaults.HelperPool(client=None)
+    pool._helpers["kafka-1"] = helper
+    pool.ensure = lambda container, wait=True: None
+    return pool
+
+
+def test_a_pooled_helper_runs_the_rules_and_a_failed_command_is_a_cluster_error():
+    from kafka_chaos.errors import ClusterError
+
+    helper = Helper()
+    with pool_with(helper):
+        netfaults.drop("kafka-1", "3-1", *netfaults.port_matches(19092))
+    args = helper.ran[0]
+    assert args[:3] == ["sh", "-c", 'printf %s "$1" | iptables-restore --noflush']   # fixed script,
+    assert args[4] == netfaults.rules_text("KC3-1", *netfaults.port_matches(19092))  # rules as data
+    with pool_with(Helper(result=(1, (b"", b"iptables-restore: line 3 failed")))):
+        with pytest.raises(ClusterError, match="line 3 failed"):
+            netfaults.clear_fault("kafka-1", "3-1")
+    assert netfaults._POOL is None   # the pool is the run's only while it lasts
+
+
+def test_without_a_live_pooled_helper_a_short_lived_one_does_it(monkeypatch):
+    from kafka_chaos import engine
+
+    ran = []
+    monkeypatch.setattr(engine, "run", lambda cmd, timeout, **kw: ran.append(cmd) or type("P", (), {"stdout": ""})())
+    dead = Helper(error=RuntimeError("container is not running"))
+    with pool_with(dead) as pool:
+        netfaults.clear_qdisc("kafka-1")
+        assert "kafka-1" not in pool._helpers   # forgotten; a new one is started for the next fault
+        netfaults.clear_qdisc("kafka-2")        # never pooled
+    assert [cmd[:4] for cmd in ran] == [["docker", "run", "--rm", "--network"]] * 2

@@ -1,5 +1,7 @@
 """The fault plan: every firing on time, automatic heals, all randomness from the seed."""
 
+import pytest
+
 from kafka_chaos import scenario, schedule
 
 BASE = """
@@ -160,3 +162,11 @@ def test_a_schedule_of_every_100ms_for_a_day_is_refused_before_it_is_planned():
 def test_heals_and_network_actions_come_from_the_catalog():
     from kafka_chaos import catalog
     assert schedule.HEALS is catalog.HEALS and schedule.NETWORK_ACTIONS is catalog.NETWORK_ACTIONS
+
+
+def test_the_runner_sleeps_until_the_next_action_is_due_and_never_past_its_tick():
+    p = plan("  - {at: 10s, action: pause, target: broker(2), duration: 5s}\n")
+    assert schedule.sleep_for(p, 9.95, 0.2) == pytest.approx(0.05)   # wakes exactly when it is due
+    assert schedule.sleep_for(p, 5.0, 0.2) == 0.2                      # nothing due sooner: its other duties
+    assert schedule.sleep_for(p, 10.3, 0.2) == 0.0                     # overdue: no sleep at all
+    assert schedule.sleep_for([], 50.0, 0.2) == 0.2
