@@ -105,17 +105,25 @@ def encode_value(run_id: str, pid: int, seq: int, send_ms: int, size: int = 0) -
 def decode_value(value: bytes | None, run_id: str) -> tuple[int, int]:
     """(pid, seq) of a record of run `run_id`; (UNKNOWN_PID, -1) for a value with our identity whose ids
     do not parse; (FOREIGN_PID, -1) for anything else (another run's record, or not kchaos's)."""
+    return decode_values([value], run_id)[0]
+
+
+def decode_values(values, run_id: str) -> list[tuple[int, int]]:
+    """decode_value of each of `values`, the run's prefix built once (a consumer decodes every record)."""
     prefix = b"kc:%s:" % run_id.encode()
-    if not value or not value.startswith(prefix):
-        return FOREIGN_PID, -1
-    parts = value[len(prefix):].split(b":", 2)
-    try:
-        pid, seq = int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        return UNKNOWN_PID, -1
-    if not (0 <= pid < FOREIGN_PID and 0 <= seq < 1 << 40):
-        return UNKNOWN_PID, -1
-    return pid, seq
+    start, out = len(prefix), []
+    for value in values:
+        if not value or not value.startswith(prefix):
+            out.append((FOREIGN_PID, -1))
+            continue
+        parts = value[start:].split(b":", 2)
+        try:
+            pid, seq = int(parts[0]), int(parts[1])
+        except (IndexError, ValueError):
+            out.append((UNKNOWN_PID, -1))
+            continue
+        out.append((pid, seq) if 0 <= pid < FOREIGN_PID and 0 <= seq < 1 << 40 else (UNKNOWN_PID, -1))
+    return out
 
 
 class HistoryWriter:

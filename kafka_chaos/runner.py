@@ -29,6 +29,7 @@ from kafka_chaos.leaders import LeaderWatch
 from kafka_chaos.masking import mask
 from kafka_chaos.progress import Progress
 from kafka_chaos.workload import DRAIN_FLAG, SETTINGS, consumer, read_status
+from kafka_chaos.workload import drain
 from kafka_chaos.workload.drain import RELAY_DRAIN
 from kafka_chaos.workload.launcher import Workers
 
@@ -146,7 +147,7 @@ def run(s, runs_dir: Path = Path("runs"), keep_cluster: bool = False, kafka_vers
             "deadline": ready_by + s.duration, "flush_timeout": FLUSH_GRACE / 2,
             "producer_config": s.producer.config, "mode": s.consumer.mode,
             "process_time": s.consumer.process_time, "consumer_config": s.consumer.config,
-            "idle": 1.0, "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120,
+            "hard_deadline": ready_by + s.duration + FLUSH_GRACE + s.drain_timeout + 120,
             "txn": txn_settings(s, run_id), "seed": s.seed, "copier": copier_settings(s, run_id, topic, group)}
         db = database(s, run_dir, run_id)
         if s.sink:
@@ -371,7 +372,7 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
     if "relay" in writers(s):   # the outbox step is done: the relay publishes what is left, then stops
         if not workers.alive("relay"):
             console.print(f"relay not running at the end; started {workers.start('relay')} to drain")
-        write_atomic(run_dir / RELAY_DRAIN, str(time.time() + s.drain_timeout))
+        drain.write(run_dir / RELAY_DRAIN, time.time() + s.drain_timeout)
         with console.status("the relay publishes the rest of the outbox …"):
             _stop_writer(console, workers, "relay", s.drain_timeout + 15)
         relays = [v for k, v in read_status(run_dir).items() if k.startswith("relay-")]
@@ -384,7 +385,13 @@ def _finish(console, s, engine, workers, brokers, run_dir, topic, group, run_id)
         if not workers.alive(role):
             console.print(f"{role} not running at the end; started {workers.start(role)} to drain")
     deadline = time.time() + s.drain_timeout
-    write_atomic(run_dir / DRAIN_FLAG, str(deadline))   # a worker never reads a half-written deadline
+    try:   # the writers are done: what the readers must reach is fixed now (no idle wait at the end)
+        ends = consumer.high_watermarks(brokers.bootstrap, topic)
+    except ClusterError as exc:
+        ends = None
+        _warn(console, run_dir, f"could not read where the log ends before the drain ({exc}); each reader reads "
+                                "the end offsets itself")
+    drain.write(run_dir / DRAIN_FLAG, deadline, ends)
     for role in readers(s):
         start = time.monotonic()
         with console.status(f"draining the {role} (at most {s.drain_timeout:.0f} s) …"):

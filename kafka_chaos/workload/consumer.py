@@ -6,11 +6,13 @@ Modes, each with the client library's own mechanism:
   commit-after-process   process the batch, then commit it (at-least-once)
   read-committed         commit-after-process with isolation_level=read_committed (committed transactions only)
   read-uncommitted       commit-after-process with isolation_level=read_uncommitted (aborted and open ones too)
-Processing is modelled as `process_time` seconds of work per record, then a PROCESS event: a crash
-lands mid-batch, between commit and processing, as it does in real services.
-Drain: once RUN_DIR/drain exists, the worker exits when it has caught up with the log end and saw
-nothing new for `idle` seconds, or at the drain deadline written in that file, whichever comes first
-(the deadline is checked on every record, so a consumer that never catches up still stops on time).
+Processing is modelled as `process_time` seconds of work per record, then its PROCESS event: a crash
+lands mid-batch, between commit and processing, as it does in real services. With process_time 0 there is no
+work to land in: the batch is processed at one instant, its PROCESS events written in one append, so a crash
+lands before or after the whole batch (commits stay where the mode puts them: before or after that instant).
+Drain: once RUN_DIR/drain exists, the worker exits as soon as its group has read every partition to the end
+offsets in that file, or at the drain deadline written there, whichever comes first (the deadline is checked
+on every record, so a consumer that never catches up still stops on time); see drain.py.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from kafka_chaos.workload.drain import Drain
 # A member that joins before its broker's metadata lists the topic gets no partitions until the next metadata
 # refresh (kafka-python's default: 5 minutes); readers look again every 5 s, and wait for the topic first.
 METADATA_AGE_MS = 5000
+POLL_MS = 100   # an idle reader looks at the drain file this often; a poll returns at once when records are in
 MODES = {name: mode.commit for name, mode in semantics.MODES.items() if not mode.reserved}  # name -> commit timing
 
 
@@ -51,29 +54,25 @@ class Consumer(Worker):
         self.counters = {"polled": 0, "processed": 0, "commits": 0, "commit_errors": 0}
         self.run_id = s["run_id"]
         self.drain = Drain(self.run_dir, s, self.counters)
-        idle_since = time.time()
+        topic, pause = s["topic"], s["process_time"]
         try:
             while not self.stopping and not self.drain.out_of_time():
                 self.history.check()
-                batch = client.poll(timeout_ms=500)
+                if self.drain.caught_up(client, topic):
+                    break
+                batch = client.poll(timeout_ms=POLL_MS)
                 self.note_assignment(client)
                 records = [r for part in batch.values() for r in part]
-                if records:
-                    idle_since = time.time()
-                    self._record(POLL, records)
-                elif self.drain.caught_up(client, idle_since):
-                    break
-                if timing == "before" and records and not self._commit(client):
+                if not records:
+                    continue
+                ids = history.decode_values([r.value for r in records], self.run_id)
+                self.history.append_many(record_events(POLL, records, time.time(), self.run_id, self.instance, ids=ids))
+                self.counters["polled"] += len(records)
+                if timing == "before" and not self._commit(client):
                     continue  # at-most-once: never process what could not be committed first
-                for r in records:
-                    if self.drain.out_of_time():
-                        break   # the deadline holds mid-batch too; the rest stays unprocessed (unread)
-                    time.sleep(s["process_time"])
-                    pid, seq = history.decode_value(r.value, self.run_id)
-                    self.history.append(PROCESS, pid, seq, time.time(), r.partition, r.offset)
-                    self.counters["processed"] += 1
-                    self.publish()
-                if timing == "after" and records and not self.drain.out_of_time():
+                process(records, ids, pause, self.history, self.drain.out_of_time, self.counters, self.publish,
+                        self.instance)
+                if timing == "after" and not self.drain.out_of_time():
                     self._commit(client)
                 self.publish()
         finally:
@@ -85,10 +84,6 @@ class Consumer(Worker):
             else:
                 client.close(autocommit=False)
             self.publish(force=True)
-
-    def _record(self, kind, records) -> None:
-        self.history.append_many(record_events(kind, records, time.time(), self.run_id, self.instance))
-        self.counters["polled"] += len(records)
 
     def _commit(self, client) -> bool:
         positions = {tp: client.position(tp) for tp in client.assignment()}
@@ -105,9 +100,32 @@ class Consumer(Worker):
         return True
 
 
-def record_events(kind: int, records, t: float, run_id: str, worker: int = 0, stream: int = history.TOPIC):
-    """EVENT rows for consumed Kafka records, (pid, seq) decoded from their values (see decode_value)."""
-    ids = [history.decode_value(r.value, run_id) for r in records]
+def process(records, ids, pause: float, writer: history.HistoryWriter, out_of_time, counters: dict,
+            publish=lambda: None, worker: int = 0) -> None:
+    """The application's work on a polled batch, `ids` the records' decoded (pid, seq): `pause` seconds per
+    record, then its PROCESS event and counters["processed"] += 1, until `out_of_time()` (the rest stays
+    unprocessed, unread). With pause 0 the whole batch is processed at one instant and recorded with one write
+    (no sleep(0) per record: ~84 us each here)."""
+    if not pause:
+        if records and not out_of_time():
+            writer.append_many(record_events(PROCESS, records, time.time(), "", worker, ids=ids))
+            counters["processed"] += len(records)
+        return
+    for r, (pid, seq) in zip(records, ids):
+        if out_of_time():
+            break   # the deadline holds mid-batch too
+        time.sleep(pause)
+        writer.append(PROCESS, pid, seq, time.time(), r.partition, r.offset)
+        counters["processed"] += 1
+        publish()
+
+
+def record_events(kind: int, records, t: float, run_id: str, worker: int = 0, stream: int = history.TOPIC,
+                  ids=None):
+    """EVENT rows for consumed Kafka records, (pid, seq) decoded from their values (see decode_value) unless
+    `ids` gives them already."""
+    if ids is None:
+        ids = history.decode_values([r.value for r in records], run_id)
     return history.events(kind, [i[0] for i in ids], [i[1] for i in ids], t,
                           [r.partition for r in records], [r.offset for r in records], worker=worker, stream=stream)
 
@@ -136,6 +154,22 @@ def log_size(bootstrap: str, topic: str) -> int:
         return sum(ends[tp] - begins[tp] for tp in parts)
     except KafkaError as exc:
         raise ClusterError(f"cannot read the offsets of topic {topic}: {exc}") from None
+    finally:
+        client.close(autocommit=False)
+
+
+def high_watermarks(bootstrap: str, topic: str) -> dict[int, int]:
+    """{partition: high watermark} of `topic` now: where the readers drain to once the writers are done. Read
+    read_uncommitted on purpose: a read_committed client's end offsets are the last stable offsets, which an open
+    transaction holds back below records still to come; a read_committed reader reaches the high watermark once
+    every transaction below it has ended."""
+    client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
+                                                       client_id="kchaos-drain", isolation_level="read_uncommitted"))
+    try:
+        parts = partitions(client, topic)
+        return {tp.partition: offset for tp, offset in client.end_offsets(parts).items()}
+    except KafkaError as exc:
+        raise ClusterError(f"cannot read the end offsets of topic {topic}: {exc}") from None
     finally:
         client.close(autocommit=False)
 
