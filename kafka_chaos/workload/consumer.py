@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import time
 
 from kafka import KafkaConsumer, TopicPartition
@@ -192,14 +193,15 @@ def record_committed(bootstrap: str, topic: str, group: str, writer: history.His
 
 
 def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout: float, run_id: str,
-             stream: int = history.TOPIC) -> dict:
+             stream: int = history.TOPIC, stop: threading.Event | None = None) -> dict:
     """The audit: read every record of `topic` from the beginning up to today's log end, as LOG events.
     Runs after the workload, with no group and isolation_level=read_committed, so it sees exactly what the
     log holds for a read_committed reader (for records outside transactions: all of them). Its end is the
     last stable offset; while an open transaction holds that below the high watermark (a producer killed
     mid-transaction) it waits, within `timeout`, for the coordinator to abort it. Returns {"records": n,
     "ends": {partition: end offset}, "lso_wait_s": seconds waited} only when every partition was read to
-    its end."""
+    its end. Setting `stop` (the run failed meanwhile) ends it at its next poll, as if out of time."""
+    stop = stop or threading.Event()
     client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
                                                        client_id="kchaos-audit", max_poll_records=5000,
                                                        isolation_level="read_committed"))
@@ -208,11 +210,11 @@ def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout:
         if not parts:   # auditing nothing would turn every acknowledged record into a false loss
             raise ClusterError(f"audit: no partitions of topic {topic} in the cluster's metadata")
         deadline = time.time() + timeout
-        ends, waited = stable_ends(bootstrap, client, parts, deadline)
+        ends, waited = stable_ends(bootstrap, client, parts, deadline, stop)
         client.assign(parts)
         client.seek_to_beginning(*parts)
         seen = 0
-        while time.time() < deadline and any(client.position(tp) < ends[tp] for tp in parts):
+        while time.time() < deadline and not stop.is_set() and any(client.position(tp) < ends[tp] for tp in parts):
             batch = client.poll(timeout_ms=500)
             records = [r for part in batch.values() for r in part if r.offset < ends[TopicPartition(topic, r.partition)]]
             if records:
@@ -227,7 +229,8 @@ def read_log(bootstrap: str, topic: str, writer: history.HistoryWriter, timeout:
         client.close(autocommit=False)
 
 
-def stable_ends(bootstrap: str, client, parts: list, deadline: float) -> tuple[dict, float]:
+def stable_ends(bootstrap: str, client, parts: list, deadline: float,
+                stop: threading.Event | None = None) -> tuple[dict, float]:
     """({partition: last stable offset}, seconds waited) once every partition's last stable offset (`client`
     reads read_committed) reached its high watermark (read by a read_uncommitted client). Raises ClusterError
     naming each partition an open transaction still holds back at `deadline`."""
@@ -243,11 +246,11 @@ def stable_ends(bootstrap: str, client, parts: list, deadline: float) -> tuple[d
             held = [tp for tp in parts if lso[tp] < hw[tp]]
             if not held:
                 return lso, time.time() - start
-            if time.time() >= deadline:
+            if time.time() >= deadline or (stop is not None and stop.is_set()):
                 raise ClusterError("audit: an open transaction still holds back the log (" + ", ".join(
                     f"partition {tp.partition}: last stable offset {lso[tp]}, high watermark {hw[tp]}" for tp in held)
                     + f") after {time.time() - start:.0f} s; the transaction coordinator never ended it")
-            time.sleep(min(1.0, max(0.0, deadline - time.time())))
+            (stop or threading.Event()).wait(min(1.0, max(0.0, deadline - time.time())))
     finally:
         other.close(autocommit=False)
 
