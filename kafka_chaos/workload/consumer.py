@@ -35,6 +35,11 @@ from kafka_chaos.workload.drain import Drain
 # A member that joins before its broker's metadata lists the topic gets no partitions until the next metadata
 # refresh (kafka-python's default: 5 minutes); readers look again every 5 s, and wait for the topic first.
 METADATA_AGE_MS = 5000
+# A batch's records, by default: 100 keeps a batch of real work short (0.2 s at the default process_time), so a
+# crashed consumer's partitions move on within seconds; with process_time 0 a batch costs no time and its
+# synchronous commit (~3-10 ms here, replicated to __consumer_offsets) is the cost: 100 records a commit caps the
+# consumer near 10k records/s, so it takes Kafka's own default, 500. Commits stay before/after every batch.
+MAX_POLL_RECORDS, INSTANT_MAX_POLL_RECORDS = 100, 500
 POLL_MS = 100   # an idle reader looks at the drain file this often; a poll returns at once when records are in
 MODES = {name: mode.commit for name, mode in semantics.MODES.items() if not mode.reserved}  # name -> commit timing
 
@@ -45,7 +50,8 @@ class Consumer(Worker):
     def run(self) -> None:
         s = self.settings
         timing = MODES[s["mode"]]
-        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "metadata_max_age_ms": METADATA_AGE_MS, "max_poll_records": 100,
+        config = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000, "metadata_max_age_ms": METADATA_AGE_MS,
+                  "max_poll_records": MAX_POLL_RECORDS if s["process_time"] else INSTANT_MAX_POLL_RECORDS,
                   "auto_offset_reset": "earliest", "client_id": f"kchaos-consumer-{self.instance}",
                   **s["consumer_config"], "enable_auto_commit": timing == "auto"}
         timeout_ms = config.pop("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS)
