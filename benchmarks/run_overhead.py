@@ -97,11 +97,11 @@ def main() -> None:
             starts.append(begun)
     kind = "cold (the run starts and removes the cluster)" if a.cold else "warm (cluster running)"
     print(f"{kind}, {a.duration} s scenario, {a.rounds} rounds; seconds")
-    print(f"{'':>22} {'min':>7} {'median':>7} {'max':>7}")
-    print(f"{'launch to first ack':>22} {spread(firsts)}")
-    print(f"{'whole-run overhead':>22} {spread([w - a.duration for w in walls])}")
-    print(f"{'  start (launch to t0)':>22} {spread(starts)}")
-    print(f"{'  end (deadline to exit)':>22} {spread([w - b - a.duration for w, b in zip(walls, starts)])}")
+    print(f"{'':>24} {'min':>7} {'median':>7} {'max':>7}")
+    print(f"{'launch to first ack':>24} {spread(firsts)}")
+    print(f"{'whole-run overhead':>24} {spread([w - a.duration for w in walls])}")
+    print(f"{'  start (launch to t0)':>24} {spread(starts)}")
+    print(f"{'  end (deadline to exit)':>24} {spread([w - b - a.duration for w, b in zip(walls, starts)])}")
     print(f"wall / duration (median): {statistics.median(walls) / a.duration:.2f}x")
 
 
