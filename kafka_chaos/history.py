@@ -1,7 +1,8 @@
 """The on-disk history of a run: fixed-width binary events, appended with one write() each, read as arrays.
 
 Guarantee: an event is in the kernel's page cache as soon as `append` returns, so a worker killed with
-SIGKILL loses nothing it had recorded. Cost: one system call per event (a few microseconds).
+SIGKILL loses nothing it had recorded. Cost: one system call per event (~2 us here, most of it the call itself;
+benchmarks/history_bench.py).
 
 Layout of a run directory (everything the verifier needs; it never talks to the cluster):
     scenario.json        the validated scenario
@@ -72,7 +73,8 @@ EVENT = np.dtype([
 ])
 assert EVENT.itemsize == 40
 _PACK = struct.Struct("<BBHIqiHHqd")     # EVENT's layout, for one event without numpy (~5x faster)
-assert _PACK.size == EVENT.itemsize
+_SIZE = EVENT.itemsize
+assert _PACK.size == _SIZE
 CHECK = 0x4B43
 KINDS = np.array(sorted(KIND_NAMES), dtype="u1")
 MAX_FILE = 8 << 30   # bytes of one history file the reader accepts (200M events)
@@ -103,17 +105,25 @@ def encode_value(run_id: str, pid: int, seq: int, send_ms: int, size: int = 0) -
 def decode_value(value: bytes | None, run_id: str) -> tuple[int, int]:
     """(pid, seq) of a record of run `run_id`; (UNKNOWN_PID, -1) for a value with our identity whose ids
     do not parse; (FOREIGN_PID, -1) for anything else (another run's record, or not kchaos's)."""
+    return decode_values([value], run_id)[0]
+
+
+def decode_values(values, run_id: str) -> list[tuple[int, int]]:
+    """decode_value of each of `values`, the run's prefix built once (a consumer decodes every record)."""
     prefix = b"kc:%s:" % run_id.encode()
-    if not value or not value.startswith(prefix):
-        return FOREIGN_PID, -1
-    parts = value[len(prefix):].split(b":", 2)
-    try:
-        pid, seq = int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        return UNKNOWN_PID, -1
-    if not (0 <= pid < FOREIGN_PID and 0 <= seq < 1 << 40):
-        return UNKNOWN_PID, -1
-    return pid, seq
+    start, out = len(prefix), []
+    for value in values:
+        if not value or not value.startswith(prefix):
+            out.append((FOREIGN_PID, -1))
+            continue
+        parts = value[start:].split(b":", 2)
+        try:
+            pid, seq = int(parts[0]), int(parts[1])
+        except (IndexError, ValueError):
+            out.append((UNKNOWN_PID, -1))
+            continue
+        out.append((pid, seq) if 0 <= pid < FOREIGN_PID and 0 <= seq < 1 << 40 else (UNKNOWN_PID, -1))
+    return out
 
 
 class HistoryWriter:
@@ -135,32 +145,55 @@ class HistoryWriter:
 
     def append(self, kind: int, pid: int, seq: int, t: float,
                partition: int = -1, offset: int = -1, flags: int = 0, stream: int | None = None) -> None:
-        self._write(_PACK.pack(kind, self.worker, flags, pid, seq, partition, CHECK,
-                               self.stream if stream is None else stream, offset, t))
-
-    def append_many(self, events: np.ndarray) -> None:
-        """Write a prepared EVENT array in one system call."""
-        self._write(events.tobytes())
-
-    def _write(self, data: bytes) -> None:
+        """One event, one write(): the common case of a whole write costs one pack, one lock and one system
+        call (~2 us here, most of it the system call); a short or failed write goes the careful way."""
+        data = _PACK.pack(kind, self.worker, flags, pid, seq, partition, CHECK,
+                          self.stream if stream is None else stream, offset, t)
         with self._lock:
             if self.failed:
                 raise HistoryError(self.failed)
-            view, done = memoryview(data), 0
             try:
-                while done < len(data):
-                    n = os.write(self._fd, view[done:])
-                    if n <= 0:
-                        raise OSError("write returned 0")
-                    done += n
+                done = os.write(self._fd, data)
             except OSError as exc:
-                self.failed = f"{self.path}: cannot write the history ({exc.strerror or exc})"
-                try:
-                    os.ftruncate(self._fd, self._size)   # drop the torn event: later readers stay framed
-                except OSError:
-                    pass
-                raise HistoryError(self.failed) from None
+                self._fail(exc)
+            if done != _SIZE:
+                self._rest(data, done)
+            self._size += _SIZE
+
+    def append_many(self, events: np.ndarray) -> None:
+        """Write a prepared EVENT array in one system call."""
+        self.append_bytes(events.tobytes())
+
+    def append_bytes(self, data: bytes) -> None:
+        """Write whole events already laid out as EVENT bytes (e.g. joined `pack` results) in one system call."""
+        if len(data) % _SIZE:
+            raise ValueError(f"{len(data)} bytes are not whole events of {_SIZE} bytes")
+        with self._lock:
+            if self.failed:
+                raise HistoryError(self.failed)
+            self._rest(data, 0)
             self._size += len(data)
+
+    def _rest(self, data: bytes, done: int) -> None:
+        """Write data[done:] (under the lock), looping over short writes; a failure truncates the file back to
+        its last whole event and raises HistoryError."""
+        view = memoryview(data)
+        try:
+            while done < len(data):
+                n = os.write(self._fd, view[done:])
+                if n <= 0:
+                    raise OSError("write returned 0")
+                done += n
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        self.failed = f"{self.path}: cannot write the history ({exc.strerror or exc})"
+        try:
+            os.ftruncate(self._fd, self._size)   # drop the torn event: later readers stay framed
+        except OSError:
+            pass
+        raise HistoryError(self.failed) from None
 
     def check(self) -> None:
         """Raise HistoryError if any write failed (also one made on another thread, e.g. an ack callback)."""

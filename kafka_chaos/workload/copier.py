@@ -33,7 +33,7 @@ from kafka_chaos import history
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
 from kafka_chaos.history import ACK, COMMIT, ERROR, OUTPUT, POLL, SEND, TXN, TXN_ABORTED, TXN_COMMITTED, TXN_UNKNOWN
 from kafka_chaos.workload import Worker
-from kafka_chaos.workload.consumer import METADATA_AGE_MS, partitions, record_events
+from kafka_chaos.workload.consumer import METADATA_AGE_MS, POLL_MS, partitions, record_events
 from kafka_chaos.workload.drain import Drain
 from kafka_chaos.workload.producer import INIT_WAIT, guarded_call
 from kafka_chaos.workload.producer_kafka import error_code, flush_then_abort
@@ -65,19 +65,17 @@ class Copier(Worker):
             close_producer(producer, timeout=5)
             consumer.close(autocommit=False)
             raise SystemExit(f"copier-{self.instance}: {why}")
-        idle_since = time.time()
         try:
             while not self.stopping and not drain.out_of_time():
                 self.history.check()
-                batch = consumer.poll(timeout_ms=500, max_records=c["txn_size"])
+                if drain.caught_up(consumer, s["topic"]):
+                    self.counters["caught_up"] = 1
+                    break
+                batch = consumer.poll(timeout_ms=POLL_MS, max_records=c["txn_size"])
                 self.note_assignment(consumer)
                 records = [r for part in batch.values() for r in part]
                 if not records:
-                    if drain.caught_up(consumer, idle_since):
-                        self.counters["caught_up"] = 1
-                        break
                     continue
-                idle_since = time.time()
                 self.history.append_many(record_events(POLL, records, time.time(), self.run_id, self.instance))
                 self.counters["polled"] += len(records)
                 abort = draws.random() < c["abort_ratio"]

@@ -30,7 +30,7 @@ from kafka_chaos import history, store
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped
 from kafka_chaos.history import COMMIT, EFFECTS, POLL, PROCESS
 from kafka_chaos.workload import Worker
-from kafka_chaos.workload.consumer import METADATA_AGE_MS, partitions, record_events
+from kafka_chaos.workload.consumer import METADATA_AGE_MS, POLL_MS, partitions, record_events
 from kafka_chaos.workload.drain import Drain
 
 OFFSETS = ("database", "kafka")
@@ -77,24 +77,22 @@ class Sink(Worker):
         self.counters = {"polled": 0, "processed": 0, "applied": 0, "skipped": 0, "commits": 0,
                          "commit_errors": 0, "db_errors": 0}
         self.drain = Drain(self.run_dir, s, self.counters)
-        idle_since = time.time()
         try:
             while not self.stopping and not self.drain.out_of_time():
                 self.history.check()
                 if self.pending and not self._reposition(client):
                     continue
-                batch = client.poll(timeout_ms=500)
+                if not self.pending and self.drain.caught_up(client, self.topic):
+                    self.counters["caught_up"] = 1   # the runner judges the effects only then
+                    break
+                batch = client.poll(timeout_ms=POLL_MS)
                 self.note_assignment(client)
                 records = self._unpending(batch)
                 if records:
-                    idle_since = time.time()
                     self.history.append_many(record_events(POLL, records, time.time(), self.run_id,
                                                            self.instance))   # stream TOPIC: read from the log
                     self.counters["polled"] += len(records)
                     self._apply(client, records)
-                elif not self.pending and self.drain.caught_up(client, idle_since):
-                    self.counters["caught_up"] = 1   # the runner judges the effects only then
-                    break
                 self.publish()
         finally:
             client.close(autocommit=False)
