@@ -48,7 +48,7 @@ def test_the_drain_deadline_holds_and_unreached_records_are_unread_not_lost(heal
     assert not v.complete and not v.passed and v.violations == []
     assert any("never reached" in reason for reason in v.incomplete)
     assert any("drain_timeout" in w for w in v.warnings)
-    deadline = float((result.run_dir / DRAIN_FLAG).read_text())
+    deadline = json.loads((result.run_dir / DRAIN_FLAG).read_text())["deadline"]
     consumed = history.read_dir(result.run_dir / "history")["consumer"]
     assert consumed["t"].max() <= deadline + 1.0, "the consumer worked past its drain deadline"
     from kafka_chaos.report import to_dict
