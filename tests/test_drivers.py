@@ -194,3 +194,49 @@ def test_a_librdkafka_fencing_error_names_its_real_cause_too():
     why = 'commit_transaction failed: KafkaException: KafkaError{code=PRODUCER_FENCED,val=90,str="fenced"}'
     assert "another producer with the same transactional.id" in producer.real_cause(why, 0.3, 10.0)
     assert "past transaction_timeout 10 s" in producer.real_cause(why, 12.0, 10.0)
+
+
+class InstantDriver:
+    """A client library whose every send is acknowledged at once, transactions included (the loop's bookkeeping only)."""
+
+    Error = RuntimeError
+
+    def __init__(self, bootstrap, config, sink):
+        self.sink, self.offset = sink, 0
+
+    def send(self, topic, value, seq):
+        self.sink.acked(seq, 0, self.offset)
+        self.offset += 1
+
+    def serve(self):
+        pass
+
+    def wait(self, seconds, sleep):
+        sleep(seconds)
+
+    def flush(self, timeout):
+        pass
+
+    init_transactions = commit_transaction = abort_transaction = close = flush
+
+    def begin_transaction(self):
+        pass
+
+
+def test_a_producer_far_behind_its_rate_still_cuts_transactions_of_txn_size(tmp_path, monkeypatch):
+    """A burst (the producer behind its rate) must not put more than txn_size records into one transaction: the
+    first batch of a transaction is bounded too, else the transaction never ends and sending stalls."""
+    import json
+    import time
+    from kafka_chaos.workload import SETTINGS
+    txn = {"transactional_id": "t", "timeout": 10, "txn_size": 100, "abort_ratio": 0.0, "seed": 1}
+    (tmp_path / SETTINGS).write_text(json.dumps({
+        "topic": "t", "run_id": "0123456789abcdef", "rate": 0, "counts": {"0": 450}, "deadline": time.time() + 30,
+        "producer_config": {}, "value_size": 100, "txn": txn, "bootstrap": "127.0.0.1:9", "flush_timeout": 5}))
+    monkeypatch.setattr(producer, "driver_class", lambda client: InstantDriver)
+    producer.Producer(tmp_path, 0).run()
+    ev = history.read_file(tmp_path / "history" / "producer-0.bin")
+    txns = ev[ev["kind"] == history.TXN]
+    assert [(int(e["seq"]), int(e["offset"]), int(e["flags"])) for e in txns] == [
+        (0, 99, 1), (100, 199, 1), (200, 299, 1), (300, 399, 1), (400, 449, 1)]
+    assert (ev["kind"] == ACK).sum() == 450

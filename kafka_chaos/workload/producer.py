@@ -114,8 +114,8 @@ class Producer(Worker):
                 self.history.check()   # an ack or error the sender thread could not record stops the run
                 due = total if not rate else min(total, int((time.time() - start) * rate) + 1)
                 n = min(BATCH, due - seq)
-                if txn and first is not None:
-                    n = min(n, plan.room(first, seq))
+                if txn:   # a transaction holds txn_size records at most, its first batch too
+                    n = min(n, plan.size if first is None else plan.room(first, seq))
                 if n <= 0:
                     client.wait(min(0.01, 1.0 / rate), time.sleep)
                     continue
@@ -135,7 +135,7 @@ class Producer(Worker):
                 seq += n
                 self.counters["sent"] = seq
                 client.serve()
-                if txn and (plan.room(first, seq) == 0 or self.txn_failed):
+                if txn and (plan.room(first, seq) <= 0 or self.txn_failed):
                     ended = self._end(client, pid, first, seq - 1, abort, txn["timeout"])
                     first = None
                     if not ended:
