@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from kafka_chaos import history
 from kafka_chaos.history import (ACK, COMMIT, ERROR, FOREIGN_PID, LOG, OUTBOX, OUTPUT, EFFECTS, POLL, PROCESS,
                                  SEND, TXN, TXN_ABORTED, TXN_COMMITTED, TXN_UNKNOWN, UNKNOWN_PID, events)
 
