@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kafka_chaos import files, history, rundir
+from kafka_chaos import columns, files, history, rundir
 from kafka_chaos.counts import COUNT_NAMES, RESERVED
 from kafka_chaos.errors import UsageError
 
@@ -94,11 +94,7 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
     t0 = rundir.read_object(meta_path, "run facts", required=False).get("t0")
     if t0 is not None and not _seconds(t0):
         raise UsageError(f"{meta_path}: t0 must be a number of seconds, not {t0!r}")
-    histories = history.read_dir(run_dir / "history")
     timeline = history.read_timeline(run_dir)
-    if t0 is None:  # meta.json lost: measure from the first recorded event
-        ts = [h["t"].min() for h in histories.values() if len(h)]
-        t0 = float(min(ts)) if ts else 0.0
     audit = rundir.read_object(run_dir / AUDIT, "audit record", required=False)
     effects = None
     for section, stream, store in (("copier", history.OUTPUT, "output topic"), ("sink", history.EFFECTS, "sink's table")):
@@ -114,7 +110,9 @@ def verify_run_dir(run_dir: Path, max_evidence: int = 200) -> Verdict:
         effects.update(promise=history.OUTBOX, per_id=True,
                        complete=effects["complete"] and isinstance(outbox, dict) and outbox.get("complete") is True)
     try:
-        return verify(histories, timeline, expect, audited=audit.get("complete") is True, t0=float(t0),
+        audited = audit.get("complete") is True
+        rows = columns.load(lambda: columns.file_chunks(run_dir / "history"), audited)
+        return reconcile(rows, timeline, expect, audited=audited, t0=None if t0 is None else float(t0),
                       max_evidence=max_evidence, warnings=read_warnings(run_dir), transactional=transactional,
                       effects=effects)
     except ValueError as e:
@@ -130,15 +128,19 @@ def verify(histories: dict[str, np.ndarray], timeline: list[dict], expect: dict[
     promised (acked) only when its transaction committed.
     `effects`: {"stream": the stream whose LOG events are the effects (output topic, sink table), "complete":
     the effects were audited after the copier or sink caught up, "store": its name for messages}."""
-    parts = [h for h in histories.values() if len(h)]
-    everything = np.concatenate(parts) if parts else np.zeros(0, dtype=history.EVENT)
-    other = everything["stream"] != history.TOPIC   # the other streams are effects: see below
-    ev = everything[~other] if other.any() else everything   # (no copy of a plain run's events)
-    if not audited:
-        ev = ev[ev["kind"] != history.LOG]   # a partial audit proves presence only; absence is unknown
-    logged = everything[other & (everything["kind"] == history.LOG)]
-    mine = (logged["pid"] != history.FOREIGN_PID) & (logged["pid"] != history.UNKNOWN_PID)
-    r = _Reconciler(ev, audited, transactional, other_pids=np.unique(logged["pid"][mine]))
+    return reconcile(columns.load(lambda: columns.memory_chunks(histories), audited), timeline, expect, audited=audited, t0=t0, max_evidence=max_evidence,
+                     warnings=warnings, transactional=transactional, effects=effects)
+
+
+def reconcile(rows: columns.Rows, timeline: list[dict], expect: dict[str, int | None], *, audited: bool,
+              t0: float | None = 0.0, max_evidence: int = 200, warnings: list[str] = (),
+              transactional: bool = False, effects: dict | None = None) -> Verdict:
+    """verify() over a history already read into columns; t0 None: the earliest event's time."""
+    if t0 is None:   # meta.json lost: measure from the first recorded event
+        t0 = rows.t_min if rows.t_min is not None else 0.0
+    logged = rows.other
+    r = _Reconciler(rows, audited, transactional)
+    del rows
     counts = {name: 0 for name in COUNT_NAMES}
     counts.update(r.counts)
     if effects is not None:
@@ -184,39 +186,30 @@ def _incomplete(counts: dict[str, int], audited: bool) -> list[str]:
 class _Reconciler:
     """Computes `counts` and the per-record columns of `evidence` over one concatenated event array."""
 
-    def __init__(self, ev: np.ndarray, audited: bool, transactional: bool = False,
-                 other_pids: np.ndarray = np.zeros(0, dtype=np.uint32)):
+    def __init__(self, rows: columns.Rows, audited: bool, transactional: bool = False):
         self._groups = self._roster = np.zeros(0, dtype=np.int64)
         self.txn_evidence: list[dict] = []
-        kind, t = ev["kind"], ev["t"]
-        part, off = ev["partition"].astype(np.int64), ev["offset"]
-        pid, seq = ev["pid"], ev["seq"]
-        foreign = pid == history.FOREIGN_PID
-        unparsed = pid == history.UNKNOWN_PID
-        known = ~foreign & ~unparsed & (seq >= 0) & (seq <= _SEQ_MASK)
-        unparsed |= ~foreign & ~known
-        # pids of every stream share one code table: effects and outbox rows are keyed like the topic's records
-        ids = np.where(known, pid, np.uint32(0))
-        self.pids, code = _codes(np.r_[ids, other_pids.astype(ids.dtype)])
-        code = code[:len(ids)]
-        key = np.where(known, (code << _SEQ_BITS) | (seq & _SEQ_MASK), -1)
-        is_ = {k: kind == k for k in history.KIND_NAMES}
-        placed = off >= 0
+        self.pids = rows.pids
+        S, A, E, R, C = (rows[k] for k in (history.SEND, history.ACK, history.ERROR, history.PROCESS, history.COMMIT))
+        L = rows[history.LOG]   # empty without an audit
+        ak, rk, lk = A["key"] >= 0, R["key"] >= 0, L["key"] >= 0
+        done = R["pos"] >= 0   # processed at a position
 
-        m = known & is_[history.SEND]
-        sent, (sent_t,) = _first(key[m], (t[m],), t[m])
-        m = known & is_[history.ACK]
-        acked, (ack_t, ack_part, ack_off) = _first(key[m], (t[m],), t[m], part[m], off[m])
-        errored = _distinct(key[known & is_[history.ERROR]])
-        processed = _distinct(key[known & is_[history.PROCESS]])
-        m = known & is_[history.LOG] & placed
-        in_log, (log_part, log_off) = _first(key[m], (part[m], off[m]), part[m], off[m])   # lowest offset
+        sent, (sent_t,) = _first(S["key"], (S["t"],), S["t"])
+        acked, (ack_t, ack_pos) = _first(A["key"][ak], (A["t"][ak],), A["t"][ak], A["pos"][ak])
+        ack_part, ack_off = columns.part_of(ack_pos), columns.off_of(ack_pos)
+        errored = _distinct(E["key"])
+        processed = _distinct(R["key"][rk])
+        lpos = L["pos"][lk]
+        in_log, (log_pos,) = _first(L["key"][lk], (_swap(lpos),), lpos)   # lowest offset, then partition
+        log_part, log_off = columns.part_of(log_pos), columns.off_of(log_pos)
         txn_counts = {}
         if transactional:   # promised = in a committed transaction, acknowledged one by one or not
-            m = known & is_[history.TXN]
-            txns = _Transactions(key[m], off[m], ev["flags"][m], t[m], sent, self.pids)
-            done = is_[history.PROCESS] & placed
-            dangling = txns.dangling(acked, ack_part, ack_off, sent, sent_t, part[done], off[done], t[done])
+            X = rows[history.TXN]
+            txns = _Transactions(X["key"], X["last"], X["flags"], X["t"], sent, self.pids)
+            dpos = R["pos"][done]
+            dangling = txns.dangling(acked, ack_part, ack_off, sent, sent_t, columns.part_of(dpos),
+                                     columns.off_of(dpos), R["t"][done])
             out_acked, out_sent = txns.outcome(acked), txns.outcome(sent)
             promised = _distinct(np.r_[acked[out_acked == history.TXN_COMMITTED],
                                        sent[out_sent == history.TXN_COMMITTED]])
@@ -232,8 +225,8 @@ class _Reconciler:
             self.txn_evidence += dangling
 
         # evidence runs group records by every position known for them, acknowledged ones included
-        m = known & (is_[history.ACK] | is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & placed
-        self._set_roster(key[m], part[m], off[m])
+        seen = [rows[k] for k in (history.ACK, history.POLL, history.PROCESS, history.LOG)]
+        self._set_roster([(c["key"], c["pos"]) for c in seen])
         send_time = _SendTime(sent, sent_t, acked, ack_t)
         self._promised, self._ack_part, self._ack_off, self._send_time = acked, ack_part, ack_off, send_time
         self._audited = audited
@@ -247,13 +240,11 @@ class _Reconciler:
             gone = ~_member(acked, in_log)
             stays = unprocessed[_member(unprocessed, in_log)]
             si = np.searchsorted(in_log, stays)
-            done = is_[history.PROCESS] & placed
-            reach = _Reach(part[done], off[done], part[is_[history.COMMIT] & placed], off[is_[history.COMMIT] & placed])
+            reach = _Reach(R["pos"][done], C["pos"])
             beyond = log_off[si] >= reach.of(log_part[si])
             skipped, unread = ~beyond, beyond
-            audit_rows = known & is_[history.LOG] & placed
-            dups = self._log_duplicates(key[audit_rows], part[audit_rows], off[audit_rows], send_time)
-            reordered = self._reordered(key[audit_rows], part[audit_rows], off[audit_rows], send_time)
+            dups = self._log_duplicates(L["key"][lk], lpos, send_time)
+            reordered = self._reordered(L["key"][lk], lpos, send_time)
         else:
             gone = np.zeros(len(acked), dtype=bool)
             stays = si = np.zeros(0, dtype=np.int64)
@@ -265,12 +256,11 @@ class _Reconciler:
         unacked = sent[~_member(sent, acked)]
         present = _member(unacked, in_log) | _member(unacked, processed)
         missing = int((~present).sum()) if audited else 0   # absent from the log: only an audit can say
-        reprocessed = self._reprocessed(key, part, off, t, known & is_[history.PROCESS] & placed)
-        seen = (is_[history.ACK] | is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & placed
-        inconsistent = self._inconsistent(np.where(foreign, _FOREIGN_ID, key), part, off, t, seen)
-        in_topic = (is_[history.POLL] | is_[history.PROCESS] | is_[history.LOG]) & placed
-        foreigners = self._foreign(part, off, t, in_topic & foreign)
-        phantoms = self._phantoms(key, known, unparsed, part, off, t, in_topic & ~is_[history.POLL], sent)
+        reprocessed = self._reprocessed(R["key"][rk & done], R["pos"][rk & done], R["t"][rk & done])
+        inconsistent = self._inconsistent(seen)
+        in_topic = seen[1:]   # polled, processed or in the log
+        foreigners = self._foreign(in_topic)
+        phantoms = self._phantoms(in_topic[1:], sent)
 
         self.evidence = {
             "lost": [self._cols(gk, ack_part[gone], ack_off[gone], send_time.of(gk), where="from_log"),
@@ -283,9 +273,10 @@ class _Reconciler:
             "inconsistent_offset": [inconsistent[1]], "phantom": [phantoms[1]], "foreign": [foreigners[1]],
         }
         if transactional:
-            pm = known & is_[history.PROCESS] & placed & _member(key, seen_aborted)
-            ak, (ap, ao, at) = _first(key[pm], (t[pm],), part[pm], off[pm], t[pm])
-            self.evidence["aborted_read"] = [self._cols(ak, ap, ao, at)]
+            pm = rk & done
+            pm[pm] = _member(R["key"][pm], seen_aborted)
+            ak_, (ap, at) = _first(R["key"][pm], (R["t"][pm],), R["pos"][pm], R["t"][pm])
+            self.evidence["aborted_read"] = [self._cols(ak_, columns.part_of(ap), columns.off_of(ap), at)]
         self.counts = {
             "sent": len(sent), "acked": len(acked), "errors": int((~_member(errored, acked)).sum()),
             "consumed": len(processed), "lost": int(gone.sum() + skipped.sum()),
@@ -349,41 +340,49 @@ class _Reconciler:
         return {"effects": len(applied), "lost_effects": len(lk), "duplicate_effects": int(extra[extra > 0].sum()),
                 "aborted_effects": len(ak)}
 
-    @staticmethod
-    def _distinct_positions(key, part, off):
-        """Distinct (record, partition, offset) sorted, and each record's first offset per partition."""
-        o = np.lexsort((off, part, key))
-        key, part, off = key[o], part[o], off[o]
-        new = _changes(key, part, off)
-        key, part, off = key[new], part[new], off[new]
-        head = _changes(key, part)
-        return (key, part, off), (key[head], part[head], off[head])
-
-    def _set_roster(self, key, part, off):
+    def _set_roster(self, seen):
         """Rank of each record among its producer's records in a partition: evidence runs are contiguous
-        in that order, so a range survives a producer spreading seqs over partitions."""
-        _, (k2, p2, _f2) = self._distinct_positions(key, part, off)
-        self._groups, g = _codes(_group(k2, p2))
-        self._roster = np.sort((g << _SEQ_BITS) | (k2 & _SEQ_MASK))
+        in that order, so a range survives a producer spreading seqs over partitions. Built kind by kind
+        from the distinct (record, partition) pairs of every placed row (no array of all rows at once)."""
+        pairs = []
+        for key, pos in seen:
+            m = (key >= 0) & (pos >= 0)
+            pairs.append(_distinct(_group(key[m], pos[m] >> columns.POS_BITS)))
+        self._groups = _distinct(np.concatenate(pairs))
+        roster = np.zeros(0, dtype=np.int64)
+        for key, pos in seen:
+            m = (key >= 0) & (pos >= 0)
+            k = key[m]
+            gi = np.searchsorted(self._groups, _group(k, pos[m] >> columns.POS_BITS)).astype(np.int64)
+            roster = _distinct(np.r_[roster, _distinct((gi << _SEQ_BITS) | (k & _SEQ_MASK))])
+        self._roster = roster
 
-    def _log_duplicates(self, key, part, off, send_time):
+    def _log_duplicates(self, key, pos, send_time):
         """A record at more than one offset of the audited log: each copy past the first, and evidence. Keeps each
         record's number of positions for `effects`."""
-        (key, part, off), _ = self._distinct_positions(key, part, off)
-        o = np.lexsort((part, off, key))
-        key, part, off = key[o], part[o], off[o]
+        key, pos = _pairs(key, pos)
         starts = np.flatnonzero(_changes(key))
         copies = np.diff(np.r_[starts, len(key)])
         self._log_keys, self._log_copies = key[starts], copies   # how many inputs of each record effects may have
+        many = np.repeat(copies > 1, copies)   # the few records at several positions: order them by offset
+        if many.any():
+            i = np.flatnonzero(many)
+            sub = i[np.lexsort((_swap(pos[i]), key[i]))]
+            key[i], pos[i] = key[sub], pos[sub]
         d = starts[copies > 1]
         dk = key[d]
-        return len(key) - len(starts), self._cols(dk, part[d], off[d], send_time.of(dk), copy_offsets=off[d + 1])
+        part, off = columns.part_of(pos[d]), columns.off_of(pos[d])
+        return len(key) - len(starts), self._cols(dk, part, off, send_time.of(dk),
+                                                  copy_offsets=columns.off_of(pos[d + 1]))
 
-    def _reordered(self, key, part, off, send_time):
+    def _reordered(self, key, pos, send_time):
         """Per producer and partition, walking the audited log by each record's first offset: the fewest
         records to remove so that seqs rise (n minus the longest increasing subsequence). The count does
         not depend on direction: one record ahead of ten and one behind ten both count 1."""
-        _, (k2, p2, f2) = self._distinct_positions(key, part, off)
+        key, pos = _pairs(key, pos)
+        head = _changes(key, pos >> columns.POS_BITS)
+        k2, f2 = key[head], pos[head]
+        p2 = f2 >> columns.POS_BITS
         _, g = _codes(_group(k2, p2))
         o = np.lexsort((f2, g))
         val = (g[o] << _SEQ_BITS) | (k2[o] & _SEQ_MASK)   # group above the seq bits: one array-wide pass
@@ -396,49 +395,74 @@ class _Reconciler:
         doubtful = np.flatnonzero(~((val > before) & (val < after)))
         removed = o[doubtful[~_increasing_members(val[doubtful])]] if len(doubtful) else doubtful
         rk = k2[removed]
-        return len(removed), self._cols(rk, p2[removed], f2[removed], send_time.of(rk))
+        return len(removed), self._cols(rk, p2[removed], columns.off_of(f2[removed]), send_time.of(rk))
 
-    def _reprocessed(self, key, part, off, t, m):
+    def _reprocessed(self, key, pos, t):
         """The same record at the same offset processed more than once; t is the first re-processing.
         (Keyed by record and offset: a different record at a reused offset is not a re-delivery.)"""
-        key, part, off, t = key[m], part[m], off[m], t[m]
-        o = np.lexsort((t, off, part, key))
-        key, part, off, t = key[o], part[o], off[o], t[o]
-        starts = np.flatnonzero(_changes(key, part, off))
+        s = np.sort(key, kind="stable")
+        again = s[1:][s[1:] == s[:-1]]   # records processed more than once: only they need the full sort
+        m = _member(key, _distinct(again))
+        key, pos, t = key[m], pos[m], t[m]
+        o = np.lexsort((t, pos, key))
+        key, pos, t = key[o], pos[o], t[o]
+        starts = np.flatnonzero(_changes(key, pos))
         r = starts[np.diff(np.r_[starts, len(key)]) > 1]
-        return len(key) - len(starts), self._cols(key[r], part[r], off[r], t[r + 1])
+        return len(key) - len(starts), self._cols(key[r], columns.part_of(pos[r]), columns.off_of(pos[r]), t[r + 1])
 
-    def _inconsistent(self, ident, part, off, t, m):
+    def _inconsistent(self, seen):
         """Offsets that held different records during the run (acknowledged or polled as one record, read by
-        the audit as another): the sign of a truncation. Evidence names the record seen there first."""
-        ident, part, off, t = ident[m], part[m], off[m], t[m]
-        o = np.lexsort((ident, off, part))
-        starts = np.flatnonzero(_changes(part[o], off[o]))
-        kinds = np.add.reduceat(_changes(part[o], off[o], ident[o]).astype(np.int64), starts) if len(starts) else starts
-        bad = (part[o][starts[kinds > 1]] << _SEQ_BITS) | off[o][starts[kinds > 1]]
-        pos, (first, first_t) = _first((part << _SEQ_BITS) | off, (t,), ident, t)
-        hit = _member(pos, bad)
-        keys = np.maximum(first[hit], -1)   # a foreign record shows as an unparseable one
-        return len(bad), self._cols(keys, pos[hit] >> _SEQ_BITS, pos[hit] & _SEQ_MASK, first_t[hit])
+        the audit as another): the sign of a truncation. Evidence names the record seen there first (ties in
+        time: acknowledgements, polls, processing, the audit, in that order). Kind by kind: each kind's
+        positions and the record there are merged into one table, so no array holds every row."""
+        at, ident, bad = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
+        for c in seen:
+            m = c["pos"] >= 0
+            pos, who = c["pos"][m], c["key"][m]
+            o = np.argsort(pos, kind="stable")
+            pos, who = pos[o], who[o]
+            new = _changes(pos)
+            bad.append(pos[~new & (who != np.r_[who[:1], who[:-1]])])   # two records at one position in this kind
+            pos, who = pos[new], who[new]
+            if len(at):
+                j = np.minimum(np.searchsorted(at, pos), len(at) - 1)
+                hit = at[j] == pos
+                bad.append(pos[hit & (ident[j] != who)])
+            else:
+                hit = np.zeros(len(pos), dtype=bool)
+            merged = np.r_[at, pos[~hit]]
+            o = np.argsort(merged, kind="stable")
+            at, ident = merged[o], np.r_[ident, who[~hit]][o]
+        bad = _distinct(np.concatenate(bad))
+        rows = [(c["pos"][h], c["key"][h], c["t"][h]) for c in seen for h in [_member(c["pos"], bad) & (c["pos"] >= 0)]]
+        pos, who, t = (np.concatenate([r[i] for r in rows]) for i in range(3))
+        pos, (first, first_t) = _first(pos, (t,), who, t)
+        keys = np.maximum(first, -1)   # a foreign record shows as an unparseable one
+        return len(bad), self._cols(keys, columns.part_of(pos), columns.off_of(pos), first_t)
 
     @staticmethod
-    def _first_at(part, off, t, m):
-        """Distinct (partition, offset) among rows `m`, each with its earliest time."""
-        pos, (pp, oo, tt) = _first((part[m] << _SEQ_BITS) | off[m], (t[m],), part[m], off[m], t[m])
-        return pp, oo, tt
+    def _first_at(kinds, which):
+        """Distinct positions of the rows `which(key)` of `kinds`, each with its earliest time."""
+        rows = [(c["pos"][m], c["t"][m]) for c in kinds for m in [which(c["key"]) & (c["pos"] >= 0)]]
+        pos = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int64)
+        t = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
+        pos, (tt,) = _first(pos, (t,), t)
+        return columns.part_of(pos), columns.off_of(pos), tt
 
-    def _foreign(self, part, off, t, m):
+    def _foreign(self, in_topic):
         """Offsets holding records of another run or tool: counted apart, never as ours."""
-        pp, oo, tt = self._first_at(part, off, t, m)
+        pp, oo, tt = self._first_at(in_topic, lambda k: k == columns.FOREIGN)
         return len(pp), self._cols(np.full(len(pp), -1, np.int64), pp, oo, tt)
 
-    def _phantoms(self, key, known, unparsed, part, off, t, m, sent):
+    def _phantoms(self, kinds, sent):
         """This run's records processed or in the audited log, never sent; unparseable ones per position."""
-        rows = np.flatnonzero(m & known)
-        rows = rows[~_member(key[rows], sent)]
-        kk, (pp, oo, tt) = _first(key[rows], (t[rows],), part[rows], off[rows], t[rows])
-        up, uo, ut = self._first_at(part, off, t, m & unparsed)
-        cols = self._cols(np.r_[kk, np.full(len(up), -1, np.int64)], np.r_[pp, up], np.r_[oo, uo], np.r_[tt, ut])
+        rows = [(c["key"][m], c["pos"][m], c["t"][m]) for c in kinds
+                for m in [(c["key"] >= 0) & (c["pos"] >= 0)] for m in [_unsent(m, c["key"], sent)]]
+        key, pos, t = (np.concatenate([r[i] for r in rows]) for i in range(3))
+        kk, (pk, tt) = _first(key, (t,), pos, t)
+        up, uo, ut = self._first_at(kinds, lambda k: k == columns.UNPARSED)
+        cols = self._cols(np.r_[kk, np.full(len(up), -1, np.int64)], np.r_[columns.part_of(pk), up],
+                          np.r_[columns.off_of(pk), uo], np.r_[tt, ut])
         return len(kk) + len(up), cols
 
     def _cols(self, keys, part, off, t, by_seq: bool = False, **extra):
@@ -560,12 +584,12 @@ class _Reach:
     unprocessed record below is skipped for good (the group will not deliver it again); at or above, the
     group simply never got there (polled, not processed, not committed: a restart would deliver it)."""
 
-    def __init__(self, done_part, done_off, commit_part, commit_off):
-        part = np.r_[done_part, commit_part]
-        ends = np.r_[done_off + 1, commit_off]
-        o = np.lexsort((-ends, part))
-        head = _changes(part[o])
-        self.parts, self.ends = part[o][head], ends[o][head]
+    def __init__(self, done_pos, commit_pos):
+        # past the highest offset processed (a position + 1 stays in its partition), or the highest commit
+        ends = np.sort(np.r_[done_pos + 1, commit_pos], kind="stable")
+        part = ends >> columns.POS_BITS
+        last = np.r_[part[1:] != part[:-1], True] if len(part) else np.zeros(0, dtype=bool)
+        self.parts, self.ends = part[last], columns.off_of(ends[last])
 
     def of(self, part: np.ndarray) -> np.ndarray:
         if not len(self.parts):
@@ -616,11 +640,52 @@ def _runs(kind: str, pid, seq, ordinal, part, off, t, extra: dict) -> list[dict]
     return out
 
 
+def _order(keys: np.ndarray, by: tuple) -> np.ndarray:
+    """Row order by keys, then by `by` (last = primary; ties keep row order). Only the rows of keys that
+    occur more than once are ordered by `by`: most keys occur once, and a stable sort of nearly sorted
+    keys is fast where a lexsort of every row is not."""
+    o = np.argsort(keys, kind="stable")
+    sk = keys[o]
+    same = sk[1:] == sk[:-1]
+    if same.any():
+        i = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
+        sub = o[i]
+        o[i] = sub[np.lexsort(tuple(b[sub] for b in by) + (keys[sub],))]
+    return o
+
+
 def _first(keys: np.ndarray, by: tuple, *cols: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Sorted distinct keys and, for each, `cols` at its row ordered first by `by` (last = primary)."""
-    o = np.lexsort(tuple(by) + (keys,))
+    o = _order(keys, by)
     rows = o[_changes(keys[o])]
     return keys[rows], [c[rows] for c in cols]
+
+
+def _pairs(key: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (record, position) pairs sorted by record, then position."""
+    if _ascending(key):   # each record once, in order
+        return key, pos
+    o = _order(key, (pos,))
+    key, pos = key[o], pos[o]
+    new = _changes(key, pos)
+    return key[new], pos[new]
+
+
+def _ascending(a: np.ndarray) -> bool:
+    """Strictly increasing (a cheap test that spares a sort)."""
+    return bool((a[1:] > a[:-1]).all())
+
+
+def _swap(pos: np.ndarray) -> np.ndarray:
+    """Positions as one int64 that orders by offset, then partition."""
+    return (columns.off_of(pos) << 23) | columns.part_of(pos)
+
+
+def _unsent(m: np.ndarray, key: np.ndarray, sent: np.ndarray) -> np.ndarray:
+    """Mask `m` narrowed to the records never sent."""
+    m = m.copy()
+    m[m] = ~_member(key[m], sent)
+    return m
 
 
 def _group(keys: np.ndarray, part: np.ndarray) -> np.ndarray:
@@ -630,7 +695,7 @@ def _group(keys: np.ndarray, part: np.ndarray) -> np.ndarray:
 
 def _distinct(a: np.ndarray) -> np.ndarray:
     """Sorted distinct values (np.unique's hash path is many times slower than a sort here)."""
-    s = np.sort(a)
+    s = np.sort(a, kind="stable")   # timsort: fast on the nearly sorted columns of a history
     return s[_changes(s)]
 
 
