@@ -184,7 +184,8 @@ def _incomplete(counts: dict[str, int], audited: bool) -> list[str]:
 
 
 class _Reconciler:
-    """Computes `counts` and the per-record columns of `evidence` over one concatenated event array."""
+    """Computes `counts` and the per-record columns of `evidence` over one concatenated event array.
+    Consumes `rows`: the SEND columns are dropped from it once `sent` is known (memory)."""
 
     def __init__(self, rows: columns.Rows, audited: bool, transactional: bool = False):
         self._groups = self._roster = np.zeros(0, dtype=np.int64)
@@ -196,13 +197,15 @@ class _Reconciler:
         done = R["pos"] >= 0   # processed at a position
 
         sent, (sent_t,) = _first(S["key"], (S["t"],), S["t"])
-        acked, (ack_t, ack_pos) = _first(A["key"][ak], (A["t"][ak],), A["t"][ak], A["pos"][ak])
+        del S, rows.cols[history.SEND]
+        akey, at_ = _sel(A["key"], ak), _sel(A["t"], ak)
+        acked, (ack_t, ack_pos) = _first(akey, (at_,), at_, _sel(A["pos"], ak))
+        del akey, at_
         ack_part, ack_off = columns.part_of(ack_pos), columns.off_of(ack_pos)
         errored = _distinct(E["key"])
-        processed = _distinct(R["key"][rk])
-        lpos = L["pos"][lk]
-        in_log, (log_pos,) = _first(L["key"][lk], (_swap(lpos),), lpos)   # lowest offset, then partition
-        log_part, log_off = columns.part_of(log_pos), columns.off_of(log_pos)
+        processed = _distinct(_sel(R["key"], rk))
+        lkey, lpos = _sel(L["key"], lk), _sel(L["pos"], lk)
+        in_log, (log_pos,) = _first(lkey, (_swap(lpos),), lpos)   # lowest offset, then partition
         txn_counts = {}
         if transactional:   # promised = in a committed transaction, acknowledged one by one or not
             X = rows[history.TXN]
@@ -240,14 +243,16 @@ class _Reconciler:
             gone = ~_member(acked, in_log)
             stays = unprocessed[_member(unprocessed, in_log)]
             si = np.searchsorted(in_log, stays)
-            reach = _Reach(R["pos"][done], C["pos"])
-            beyond = log_off[si] >= reach.of(log_part[si])
+            reach = _Reach(_sel(R["pos"], done), C["pos"])
+            stay_part, stay_off = columns.part_of(log_pos[si]), columns.off_of(log_pos[si])
+            beyond = stay_off >= reach.of(stay_part)
             skipped, unread = ~beyond, beyond
-            dups = self._log_duplicates(L["key"][lk], lpos, send_time)
-            reordered = self._reordered(L["key"][lk], lpos, send_time)
+            dups = self._log_duplicates(lkey, lpos, send_time)
+            reordered = self._reordered(lkey, lpos, send_time)
+            del lkey, lpos
         else:
             gone = np.zeros(len(acked), dtype=bool)
-            stays = si = np.zeros(0, dtype=np.int64)
+            stays = stay_part = stay_off = np.zeros(0, dtype=np.int64)
             skipped = unread = np.zeros(0, dtype=bool)
             dups = reordered = (0, self._cols([], -1, -1, 0.0))
         ui = ai if not audited else ai[:0]      # without an audit, unprocessed means unknown, not lost
@@ -256,7 +261,9 @@ class _Reconciler:
         unacked = sent[~_member(sent, acked)]
         present = _member(unacked, in_log) | _member(unacked, processed)
         missing = int((~present).sum()) if audited else 0   # absent from the log: only an audit can say
-        reprocessed = self._reprocessed(R["key"][rk & done], R["pos"][rk & done], R["t"][rk & done])
+        rd = rk & done
+        reprocessed = self._reprocessed(_sel(R["key"], rd), _sel(R["pos"], rd), _sel(R["t"], rd))
+        del rd
         inconsistent = self._inconsistent(seen)
         in_topic = seen[1:]   # polled, processed or in the log
         foreigners = self._foreign(in_topic)
@@ -264,9 +271,9 @@ class _Reconciler:
 
         self.evidence = {
             "lost": [self._cols(gk, ack_part[gone], ack_off[gone], send_time.of(gk), where="from_log"),
-                     self._cols(stays[skipped], log_part[si][skipped], log_off[si][skipped],
+                     self._cols(stays[skipped], stay_part[skipped], stay_off[skipped],
                                 send_time.of(stays[skipped]), where="in_log")],
-            "unread": [self._cols(stays[unread], log_part[si][unread], log_off[si][unread],
+            "unread": [self._cols(stays[unread], stay_part[unread], stay_off[unread],
                                   send_time.of(stays[unread]))],
             "unaudited": [self._cols(unaudited, ack_part[ui], ack_off[ui], send_time.of(unaudited))],
             "log_duplicate": [dups[1]], "reprocessed": [reprocessed[1]], "reordered": [reordered[1]],
@@ -382,10 +389,12 @@ class _Reconciler:
         key, pos = _pairs(key, pos)
         head = _changes(key, pos >> columns.POS_BITS)
         k2, f2 = key[head], pos[head]
+        del key, pos, head
         p2 = f2 >> columns.POS_BITS
         _, g = _codes(_group(k2, p2))
-        o = np.lexsort((f2, g))
+        o = _by_group_then_offset(g, f2)
         val = (g[o] << _SEQ_BITS) | (k2[o] & _SEQ_MASK)   # group above the seq bits: one array-wide pass
+        del g
         if not len(val):
             return 0, self._cols([], -1, -1, 0.0)
         before = np.r_[np.int64(-1), np.maximum.accumulate(val)[:-1]]
@@ -669,6 +678,20 @@ def _pairs(key: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     key, pos = key[o], pos[o]
     new = _changes(key, pos)
     return key[new], pos[new]
+
+
+def _by_group_then_offset(g: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Row order by group code, then position (ties keep row order). A group is one partition, so the
+    position orders as its offset: packed as (group << POS_BITS) | offset, one stable argsort replaces a
+    two-column lexsort, exactly, while the group codes fit the 23 bits left."""
+    if len(g) and int(g.max()) >= columns.MAX_PARTITION:
+        return np.lexsort((pos, g))
+    return np.argsort((g << columns.POS_BITS) | (pos & ((1 << columns.POS_BITS) - 1)), kind="stable")
+
+
+def _sel(a: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """a[m], without the copy when m keeps every row (the usual case: most rows are this run's records)."""
+    return a if m.all() else a[m]
 
 
 def _ascending(a: np.ndarray) -> bool:
