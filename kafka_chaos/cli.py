@@ -516,7 +516,9 @@ def heal(run_dir: Optional[Path] = typer.Argument(None, help="Run directory whos
         for line in lines:
             console.print(f"  {escape(line)}", highlight=False)
         workers = sum(line.startswith("stop orphan worker") for line in lines)
-        console.print(f"[green]{len(lines) - workers} fault(s) healed, {workers} orphan worker(s) stopped[/]"
+        helpers = sum(line.startswith("removed network helper") for line in lines)
+        console.print(f"[green]{len(lines) - workers - helpers} fault(s) healed, {workers} orphan worker(s) stopped"
+                      + (f", {helpers} network helper(s) removed" if helpers else "") + "[/]"
                       if lines else "nothing to heal")
         if codes:
             raise typer.Exit(max(codes))

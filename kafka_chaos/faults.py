@@ -180,6 +180,25 @@ def run_brokers(run_dir: Path, ledger: Ledger, entries: list[dict], trusted=None
     return brokers
 
 
+def remove_pool_helpers(run_dir: Path) -> list[str]:
+    """Remove the network helpers a killed run had started ahead of its faults (idle containers with NET_ADMIN
+    in its brokers' namespaces, which outlive the run while the brokers run); what was done."""
+    cluster = rundir.read_object(run_dir / "scenario.json", "scenario", required=False).get("cluster")
+    containers = rundir.read_object(run_dir / "meta.json", "run facts", required=False).get("containers")
+    names = [n for n in containers.values() if isinstance(n, str) and NAME_RE.match(n)] \
+        if isinstance(containers, dict) else []
+    if not names or not isinstance(cluster, dict) or cluster.get("commands"):
+        return []   # a run on commands has no containers; one killed before it knew them started no helper
+    from kafka_chaos import engine as docker_engine
+    try:
+        removed = netfaults.remove_pool_helpers(docker_engine.client(), names)
+    except KchaosError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the SDK's own errors
+        raise ClusterError(f"cannot remove the run's network helpers ({type(exc).__name__}: {exc})") from None
+    return [f"removed network helper {name}" for name in removed]
+
+
 def heal_run_dir(run_dir: Path, trusted=None) -> list[str]:
     """Undo every fault a run's ledger still lists (used by `kchaos heal` after kchaos was killed).
 
@@ -196,6 +215,10 @@ def heal_run_dir(run_dir: Path, trusted=None) -> list[str]:
     ledger = Ledger(run_dir)
     entries = ledger.read()
     done, errors = stop_orphan_workers(run_dir), []
+    try:
+        done += remove_pool_helpers(run_dir)
+    except KchaosError as exc:
+        errors.append(f"network helpers: {exc}")
     if entries:
         try:
             brokers = run_brokers(run_dir, ledger, entries, trusted)

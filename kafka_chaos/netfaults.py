@@ -100,6 +100,7 @@ class HelperPool:
         self.client = client
         self._helpers: dict[str, object] = {}   # broker container name -> helper container
         self._lock = threading.Lock()
+        self._closed = False   # set by close(): a helper started after it would idle unremoved
 
     def __enter__(self) -> "HelperPool":
         global _POOL
@@ -114,7 +115,7 @@ class HelperPool:
             threading.Thread(target=self.ensure, args=(container,), name="net-helper", daemon=True).start()
             return
         with self._lock:
-            if self._helpers.get(container) is not None and _running(self._helpers[container]):
+            if self._closed or (self._helpers.get(container) is not None and _running(self._helpers[container])):
                 return
             try:
                 self._helpers[container] = self.client.containers.run(
@@ -133,7 +134,9 @@ class HelperPool:
         try:
             code, (out, err) = helper.exec_run(args, demux=True)
         except Exception:   # noqa: BLE001 - the helper died with its broker: forget it, start one for next time
-            self._helpers.pop(container, None)
+            with self._lock:   # unless another thread already put a new one in its place
+                if self._helpers.get(container) is helper:
+                    del self._helpers[container]
             self.ensure(container, wait=False)
             return None
         out, err = (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
@@ -147,12 +150,28 @@ class HelperPool:
         if _POOL is self:
             _POOL = None
         with self._lock:
-            helpers, self._helpers = list(self._helpers.values()), {}
+            helpers, self._helpers, self._closed = list(self._helpers.values()), {}, True
         for helper in helpers:
             try:
                 helper.remove(force=True)
             except Exception:   # noqa: BLE001 - gone already (it died with its broker)
                 pass
+
+
+def remove_pool_helpers(client, containers: list[str]) -> list[str]:
+    """Remove the pooled helpers a killed kchaos left in `containers`' namespaces (`kchaos heal`); their names."""
+    ids = set()
+    for name in containers:
+        try:
+            ids.update((name, client.containers.get(name).id))
+        except Exception:   # noqa: BLE001 - the broker is gone: so are helpers in its PID namespace
+            pass
+    removed = []
+    for helper in client.containers.list(all=True, filters={"label": f"{HELPER_LABEL}=net-pool"}):
+        if helper.attrs.get("HostConfig", {}).get("NetworkMode", "").removeprefix("container:") in ids:
+            helper.remove(force=True)
+            removed.append(helper.name)
+    return removed
 
 
 def _running(helper) -> bool:

@@ -86,3 +86,58 @@ def test_without_a_live_pooled_helper_a_short_lived_one_does_it(monkeypatch):
         assert "kafka-1" not in pool._helpers   # forgotten; a new one is started for the next fault
         netfaults.clear_qdisc("kafka-2")        # never pooled
     assert [cmd[:4] for cmd in ran] == [["docker", "run", "--rm", "--network"]] * 2
+
+
+class Containers:
+    """The docker SDK's `client.containers`, enough for the pool and for `kchaos heal`."""
+
+    def __init__(self, listed=()):
+        self.started, self.listed = [], list(listed)
+
+    def run(self, image, args, **kw):
+        self.started.append(kw["network_mode"])
+        return Helper()
+
+    def get(self, name):
+        return type("C", (), {"id": f"id-{name}"})()
+
+    def list(self, all, filters):
+        assert filters == {"label": f"{netfaults.HELPER_LABEL}=net-pool"}
+        return self.listed
+
+
+def test_a_closed_pool_starts_no_helper_and_a_dead_helper_never_evicts_its_replacement():
+    client = type("Client", (), {"containers": Containers()})()
+    pool = netfaults.HelperPool(client)
+    dead, fresh = Helper(error=RuntimeError("gone")), Helper()
+    pool._helpers["kafka-1"] = dead
+    pool.ensure = lambda container, wait=True: pool._helpers.__setitem__(container, fresh)   # a racing restart
+    assert pool.run("kafka-1", ["true"]) is None
+    assert pool._helpers["kafka-1"] is fresh   # the restart's helper stays known, so close() removes it
+    pool = netfaults.HelperPool(client)
+    pool.close()
+    pool.ensure("kafka-1")   # e.g. a background restart after heal_all closed the pool
+    assert client.containers.started == [] and pool._helpers == {}
+
+
+def test_kchaos_heal_removes_the_pooled_helpers_of_a_killed_run_and_no_one_elses(tmp_path, monkeypatch):
+    import json
+
+    from kafka_chaos import engine, faults
+
+    removed = []
+
+    def helper(name, mode):
+        return type("H", (), {"name": name, "attrs": {"HostConfig": {"NetworkMode": mode}},
+                              "remove": lambda self, force: removed.append(self.name)})()
+
+    listed = [helper("ours-by-name", "container:kchaos_kafka-1_1"), helper("ours-by-id", "container:id-kchaos_kafka-2_1"),
+              helper("another-cluster", "container:other_kafka-1_1")]
+    monkeypatch.setattr(engine, "client", lambda: type("Client", (), {"containers": Containers(listed)})())
+    (tmp_path / "scenario.json").write_text(json.dumps({"cluster": {"compose": "compose/kraft-3.yml"}}))
+    (tmp_path / "meta.json").write_text(json.dumps({"containers": {"1": "kchaos_kafka-1_1", "2": "kchaos_kafka-2_1"}}))
+    assert faults.remove_pool_helpers(tmp_path) == ["removed network helper ours-by-name",
+                                                    "removed network helper ours-by-id"]
+    assert removed == ["ours-by-name", "ours-by-id"]
+    (tmp_path / "scenario.json").write_text(json.dumps({"cluster": {"commands": {"pause": "x"}}}))
+    assert faults.remove_pool_helpers(tmp_path) == []   # a run on commands: no Docker asked at all

@@ -101,14 +101,9 @@ def coordinator_partition(key: str, partitions_: int) -> int:
     return (0 if h == -(1 << 31) else abs(h)) % partitions_
 
 
-def coordinator(client: KafkaAdminClient, key: str, internal_topic: str) -> int:
-    """The broker coordinating a consumer group (__consumer_offsets) or transactional id
-    (__transaction_state): the leader of the internal partition that owns the key."""
-    return coordinator_of(partitions(client, [internal_topic]), key, internal_topic)
-
-
 def coordinator_of(states: list[PartitionState], key: str, internal_topic: str) -> int:
-    """The leader of the partition of `internal_topic` (its `states`) that owns `key`."""
+    """The broker coordinating a consumer group (__consumer_offsets) or transactional id (__transaction_state):
+    the leader of the partition of `internal_topic` (its `states`) that owns `key`."""
     if not states:
         raise ClusterError(f"{internal_topic} does not exist yet (no group or transaction has used it)")
     return next(s.leader for s in states if s.partition == coordinator_partition(key, len(states)))
