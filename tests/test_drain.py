@@ -52,7 +52,8 @@ class FakeClient:
     def highwater(self, tp):
         return self.highwater_.get(tp.partition)
 
-    def committed(self, tp):
+    def committed(self, tp, timeout_ms=None):
+        assert timeout_ms is not None and timeout_ms <= 5000   # bounded: never an endless wait for a coordinator
         self.asked.append(tp.partition)
         return self.committed_.get(tp.partition)
 
@@ -152,3 +153,13 @@ def test_past_the_deadline_nothing_of_an_instant_batch_is_processed(tmp_path):
     w, counters = CountingWriter(tmp_path / "consumer-0.bin"), {"processed": 0}
     process(*batch(3), 0.0, w, lambda: True, counters)
     assert w.writes == 0 and counters["processed"] == 0
+
+
+def test_the_drain_ends_are_read_again_until_the_high_watermarks_stop_moving():
+    from kafka_chaos.workload.consumer import settled
+    reads = iter([{0: 5}, {0: 8}, {0: 9}, {0: 9}, {0: 99}])   # followers still fetching what the leader acked
+    slept = []
+    assert settled(lambda: next(reads), 0.3, 10.0, slept.append) == {0: 9}
+    assert len(slept) == 3
+    moving = iter(range(100))
+    assert settled(lambda: {0: next(moving)}, 0.3, 0.9, lambda s: None) == {0: 3}   # bounded: the last read

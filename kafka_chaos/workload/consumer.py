@@ -165,20 +165,38 @@ def log_size(bootstrap: str, topic: str) -> int:
         client.close(autocommit=False)
 
 
+SETTLE = 0.3        # seconds between two reads of the high watermarks that must agree before the drain's ends
+SETTLE_LIMIT = 10.0  # seconds the high watermarks may keep moving before the last read is taken
+
+
 def high_watermarks(bootstrap: str, topic: str) -> dict[int, int]:
-    """{partition: high watermark} of `topic` now: where the readers drain to once the writers are done. Read
-    read_uncommitted on purpose: a read_committed client's end offsets are the last stable offsets, which an open
-    transaction holds back below records still to come; a read_committed reader reaches the high watermark once
-    every transaction below it has ended."""
+    """{partition: high watermark} of `topic` once it stopped moving: where the readers drain to, and below which
+    the audit reads, once the writers are done. A record the leader alone acknowledged (acks=1) is above the high
+    watermark until the followers fetched it: ends read at once could leave it out of the drain and the audit,
+    a false loss. Read read_uncommitted on purpose: a read_committed client's end offsets are the last stable
+    offsets, which an open transaction holds back below records still to come; a read_committed reader reaches
+    the high watermark once every transaction below it has ended."""
     client = bootstrapped(bootstrap, functools.partial(KafkaConsumer, enable_auto_commit=False, group_id=None,
                                                        client_id="kchaos-drain", isolation_level="read_uncommitted"))
     try:
         parts = partitions(client, topic)
-        return {tp.partition: offset for tp, offset in client.end_offsets(parts).items()}
+        return settled(lambda: {tp.partition: offset for tp, offset in client.end_offsets(parts).items()})
     except KafkaError as exc:
         raise ClusterError(f"cannot read the end offsets of topic {topic}: {exc}") from None
     finally:
         client.close(autocommit=False)
+
+
+def settled(read, interval: float = SETTLE, limit: float = SETTLE_LIMIT, sleep=time.sleep) -> dict:
+    """`read()` again every `interval` seconds until two reads in a row agree (at most `limit` seconds); the last."""
+    last = read()
+    for _ in range(round(limit / interval)):
+        sleep(interval)
+        now = read()
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def record_committed(bootstrap: str, topic: str, group: str, writer: history.HistoryWriter) -> None:

@@ -18,6 +18,7 @@ from kafka_chaos.workload import DRAIN_FLAG
 RELAY_DRAIN = DRAIN_FLAG + "-relay"   # the outbox relay drains first, on its own flag
 LOOK_EVERY = 0.05     # seconds between looks for the drain file (a stat; the drain starts within this)
 COMMITTED_EVERY = 0.5   # seconds between asking the coordinator for the group's committed offsets
+COMMITTED_WAIT = 5.0    # seconds one such request may take (kafka-python retries while the coordinator is away)
 
 
 def write(path: Path, deadline: float, ends: dict[int, int] | None = None) -> None:
@@ -103,7 +104,8 @@ class Drain:
                 return False
             if others and time.time() >= self._committed_at:
                 self._committed_at = time.time() + COMMITTED_EVERY
-                self._committed = {p: client.committed(TopicPartition(topic, p)) for p in others}
+                wait_ms = int(1000 * max(0.1, min(COMMITTED_WAIT, self._deadline - time.time())))   # never past it
+                self._committed = {p: client.committed(TopicPartition(topic, p), timeout_ms=wait_ms) for p in others}
             return drained(self._ends, positions, highwater, self._committed)
         except KafkaError:
             return False
