@@ -98,8 +98,17 @@ def new_run_id() -> str:
 
 def encode_value(run_id: str, pid: int, seq: int, send_ms: int, size: int = 0) -> bytes:
     """Record value: b"kc:<run id>:<pid>:<seq>:<send ms>:" padded with '.' to `size` bytes."""
-    head = b"kc:%s:%d:%d:%d:" % (run_id.encode(), pid, seq, send_ms)
-    return head + b"." * max(0, size - len(head))
+    return value_codec(run_id, pid, size)[0](seq, send_ms)
+
+
+def value_codec(run_id: str, pid: int, size: int):
+    """(encode, seq_of) of one producer's record values: encode(seq, send_ms) is encode_value(run_id, pid, seq,
+    send_ms, size) with its fixed head formatted once (a producer encodes every record); seq_of(value) reads the
+    seq back from such a value (the producer's own values only: decode_value reads anyone's)."""
+    head = b"kc:%s:%d:" % (run_id.encode(), pid)
+    start = len(head)
+    return ((lambda seq, send_ms: (b"%s%d:%d:" % (head, seq, send_ms)).ljust(size, b".")),
+            (lambda value: int(value[start:value.index(b":", start)])))
 
 
 def decode_value(value: bytes | None, run_id: str) -> tuple[int, int]:

@@ -118,7 +118,7 @@ def test_the_schema_lists_the_client():
 # -- what the worker records of a driver's results --------------------------------------------------------------
 
 def test_the_value_codec_writes_history_values_and_reads_their_seq():
-    encode, seq_of = producer.value_codec("0123456789abcdef", 3, 100)
+    encode, seq_of = history.value_codec("0123456789abcdef", 3, 100)
     value = encode(123456, 1764000000000)
     assert value == history.encode_value("0123456789abcdef", 3, 123456, 1764000000000, 100)
     assert seq_of(value) == 123456 and history.decode_value(value, "0123456789abcdef") == (3, 123456)
@@ -178,7 +178,7 @@ def test_confluent_reports_become_one_write_of_acks_and_acks_0_reports_none(tmp_
     import array
     import threading
     w = worker(tmp_path)
-    encode, w.seq_of = producer.value_codec("0123456789abcdef", 2, 100)
+    encode, w.seq_of = history.value_codec("0123456789abcdef", 2, 100)
     d = producer_confluent.ConfluentDriver.__new__(producer_confluent.ConfluentDriver)
     d.sink, d._acks, d._lock = w, array.array("q"), threading.Lock()
     d._report(None, Msg(encode(4, 0), 1, 17))

@@ -46,15 +46,6 @@ def driver_class(client: str):
     return KafkaPythonDriver
 
 
-def value_codec(run_id: str, pid: int, size: int):
-    """(encode, seq_of) of this producer's record values: encode(seq, send_ms) is history.encode_value(run_id, pid,
-    seq, send_ms, size) with its fixed head formatted once; seq_of(value) reads the seq back from such a value."""
-    head = b"kc:%s:%d:" % (run_id.encode(), pid)
-    start = len(head)
-    return ((lambda seq, send_ms: (b"%s%d:%d:" % (head, seq, send_ms)).ljust(size, b".")),
-            (lambda value: int(value[start:value.index(b":", start)])))
-
-
 class TxnPlan:
     """A producer's seqs cut into transactions of `size` records, and the seeded draw per transaction of
     whether to abort it on purpose (probability `abort_ratio`; the same seed and instance, the same draws)."""
@@ -98,7 +89,7 @@ class Producer(Worker):
             self.counters.update(txn_committed=0, txn_aborted=0, txn_unknown=0)
         self.txn_first, self.txn_failed = -1, False   # the open transaction's first seq; a send of it failed
         self.txn_began = time.time()
-        encode, self.seq_of = value_codec(self.run_id, pid, s["value_size"])
+        encode, self.seq_of = history.value_codec(self.run_id, pid, s["value_size"])
         client = driver_class(s.get("producer_client", "kafka-python"))(s["bootstrap"], config, self)
         if txn:
             why = guarded_call(functools.partial(client.init_transactions, INIT_WAIT), "init_transactions", INIT_WAIT,
