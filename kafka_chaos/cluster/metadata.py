@@ -79,11 +79,18 @@ def partitions(client: KafkaAdminClient, topics: list[str] | None = None) -> lis
     return sorted(out, key=lambda s: (s.topic, s.partition))
 
 
-def leader(client: KafkaAdminClient, topic: str, partition: int) -> int:
-    for state in partitions(client, [topic]):
-        if state.partition == partition:
-            return state.leader
-    raise ClusterError(f"{topic}-{partition} does not exist")
+def leader(client: KafkaAdminClient, topic: str, partition: int, unknown_for: float = 15.0) -> int:
+    """The leader of `topic`-`partition` (-1 when offline). Each broker applies a new topic's metadata
+    on its own, so the broker asked may not know a topic that was just created: ask again for up to
+    `unknown_for` seconds before calling the partition missing."""
+    deadline = time.monotonic() + unknown_for
+    while True:
+        for state in partitions(client, [topic]):
+            if state.partition == partition:
+                return state.leader
+        if time.monotonic() > deadline:
+            raise ClusterError(f"{topic}-{partition} does not exist")
+        time.sleep(0.5)
 
 
 def java_hash(text: str) -> int:
