@@ -1,6 +1,8 @@
 """The producer's two client libraries: kafka-python settings in librdkafka's names, both drivers' error codes in
 history.ERROR_NAMES, the scenario key producer.client, and what the worker records from a driver's results."""
 
+import time
+
 import pytest
 from confluent_kafka import KafkaError, Producer
 
@@ -70,6 +72,21 @@ def test_kafka_python_errors_map_to_history_names():
     assert history.ERROR_NAMES[producer_kafka.error_code(NotLeaderForPartitionError())] == "not-leader"
     assert history.ERROR_NAMES[producer_kafka.error_code(UnknownError())] == "other"
     assert {n for _, n in producer_kafka._ERROR_CODES} <= set(history.ERROR_NAMES)
+
+
+def test_both_drivers_name_the_same_failure_the_same():
+    from kafka import errors as kp
+    same = [(kp.RequestTimedOutError, KafkaError.REQUEST_TIMED_OUT),
+            (kp.LeaderNotAvailableError, KafkaError.LEADER_NOT_AVAILABLE),
+            (kp.NotEnoughReplicasError, KafkaError.NOT_ENOUGH_REPLICAS),
+            (kp.KafkaConnectionError, KafkaError.NETWORK_EXCEPTION),
+            (kp.OutOfOrderSequenceNumberError, KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER),
+            (kp.ProducerFencedError, KafkaError.PRODUCER_FENCED),
+            (kp.InvalidProducerEpochError, KafkaError.INVALID_PRODUCER_EPOCH),
+            (kp.MessageSizeTooLargeError, KafkaError.MSG_SIZE_TOO_LARGE)]
+    for exc, code in same:
+        assert producer_kafka.error_code(exc()) == producer_confluent.error_code(code) != 0, exc.__name__
+    assert {n for _, n in producer_kafka._ERROR_CODES} == set(producer_confluent._ERROR_CODES.values())
 
 
 # -- the scenario key -------------------------------------------------------------------------------------------
@@ -211,8 +228,8 @@ class InstantDriver:
     def serve(self):
         pass
 
-    def wait(self, seconds, sleep):
-        sleep(seconds)
+    def wait(self, seconds):
+        time.sleep(seconds)
 
     def flush(self, timeout):
         pass

@@ -52,7 +52,7 @@ def test_a_target_is_resolved_from_a_fresh_sample_by_one_client_for_every_lookup
     def connect(n):
         clients.append(Client([2, 3, 1]))
         return clients[-1]
-    cache = MetadataCache(connect, refresh=0.01, max_age=5.0, wait=5.0, samplers=1).start()
+    cache = MetadataCache(connect, refresh=0.01, max_age=5.0, wait=5.0, samplers=1, unknown_wait=0.05).start()
     try:
         assert [s.leader for s in cache.partitions("t")] == [2, 3, 1]
         clients[0].leaders = [3, 3, 1]
@@ -65,6 +65,22 @@ def test_a_target_is_resolved_from_a_fresh_sample_by_one_client_for_every_lookup
     finally:
         cache.close()
     assert clients[0].closed == 1
+
+
+def test_a_broker_that_does_not_know_a_new_topic_yet_is_not_the_last_word():
+    class Lagging(Client):   # the first two answers come from a broker that has not applied the topic yet
+        def describe_topics(self, topics):
+            self.calls += 1
+            if self.calls <= 2:
+                return [{"name": t, "error_code": 3, "partitions": []} for t in topics]
+            return [topic(t, self.leaders) for t in topics]
+    client = Lagging([2])
+    cache = MetadataCache(lambda n: client, refresh=0.01, max_age=5.0, wait=5.0, samplers=1).start()
+    try:
+        assert [s.leader for s in cache.partitions("t")] == [2]
+        assert client.calls >= 3
+    finally:
+        cache.close()
 
 
 def test_a_sample_older_than_max_age_is_never_returned_and_the_wait_ends_in_a_clear_error():

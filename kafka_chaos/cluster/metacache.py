@@ -6,7 +6,8 @@ a sample at most MAX_AGE seconds old, so `leader(T,P)` is still the leader it wa
 time a broker itself takes to learn a new leader from the controller) without a new client, its bootstrap
 and its 5 s timeouts at fire time. When no sample is that fresh (a fault keeps the client waiting), the
 caller waits for the next one, at most WAIT seconds, and gets a ClusterError after that; it never gets an
-older answer.
+older answer. Each broker applies a new topic's metadata on its own: a fresh "no such topic" is taken only
+after UNKNOWN_WAIT seconds without a sample from a broker that knows it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from kafka_chaos.errors import ClusterError
 REFRESH = 0.2      # seconds between samples
 MAX_AGE = 1.0      # a target is resolved from a sample that began at most this long ago
 WAIT = 10.0        # seconds a caller waits for a fresh sample before giving up
+UNKNOWN_WAIT = 3.0  # seconds a caller waits for a broker that knows a topic before taking "no such topic"
 TIMEOUT_MS = 700   # per request: a paused broker costs at most this before that sampler reconnects elsewhere
 SAMPLERS = 2       # independent clients: while one waits on a paused or cut-off broker, the other answers
 
@@ -34,8 +36,9 @@ class MetadataCache:
     bootstrap address n modulo their number, so a reconnect after a failure goes to the next broker)."""
 
     def __init__(self, connect, refresh: float = REFRESH, max_age: float = MAX_AGE, wait: float = WAIT,
-                 clock=time.monotonic, samplers: int = SAMPLERS):
+                 clock=time.monotonic, samplers: int = SAMPLERS, unknown_wait: float = UNKNOWN_WAIT):
         self._connect, self.refresh, self.max_age, self.wait, self.clock = connect, refresh, max_age, wait, clock
+        self.unknown_wait = unknown_wait
         self._topics: list[str] = []
         self._samples: dict[str, tuple[float, list]] = {}   # topic -> (monotonic time the request began, states)
         self._cond = threading.Condition()
@@ -68,11 +71,12 @@ class MetadataCache:
     def partitions(self, topic: str) -> list:
         """The states of `topic`'s partitions from a sample at most max_age old (waits for one if needed)."""
         self.watch(topic)
-        deadline = self.clock() + self.wait
+        start = self.clock()
+        deadline = start + self.wait
         with self._cond:
             while True:
                 began, states = self._samples.get(topic, (None, []))
-                if fresh(began, self.clock(), self.max_age):
+                if fresh(began, self.clock(), self.max_age) and (states or self.clock() - start >= self.unknown_wait):
                     return states
                 left = deadline - self.clock()
                 if left <= 0 or self._stop:

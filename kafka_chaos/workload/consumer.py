@@ -66,6 +66,7 @@ class Consumer(Worker):
             while not self.stopping and not self.drain.out_of_time():
                 self.history.check()
                 if self.drain.caught_up(client, topic):
+                    self.counters["caught_up"] = 1
                     break
                 batch = client.poll(timeout_ms=POLL_MS)
                 self.note_assignment(client)

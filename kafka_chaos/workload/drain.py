@@ -16,7 +16,8 @@ from kafka_chaos.files import write_atomic
 from kafka_chaos.workload import DRAIN_FLAG
 
 RELAY_DRAIN = DRAIN_FLAG + "-relay"   # the outbox relay drains first, on its own flag
-LOOK_EVERY = 0.05     # seconds between looks for the drain file (a stat; the drain starts within this)
+LOOK_EVERY = 0.05     # seconds between looks for the drain file (an open, failing until the runner wrote it;
+                      # the drain starts within this)
 COMMITTED_EVERY = 0.5   # seconds between asking the coordinator for the group's committed offsets
 COMMITTED_WAIT = 5.0    # seconds one such request may take (kafka-python retries while the coordinator is away)
 

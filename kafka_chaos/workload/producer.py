@@ -108,7 +108,7 @@ class Producer(Worker):
                 if txn:   # a transaction holds txn_size records at most, its first batch too
                     n = min(n, plan.size if first is None else plan.room(first, seq))
                 if n <= 0:
-                    client.wait(min(0.01, 1.0 / rate), time.sleep)
+                    client.wait(min(0.01, 1.0 / rate))
                     continue
                 if txn and first is None:
                     try:

@@ -89,7 +89,7 @@ class ConfluentDriver:
         self.client.poll(0)
         self._write_acks()
 
-    def wait(self, seconds: float, sleep=None) -> None:
+    def wait(self, seconds: float) -> None:
         """Wait up to `seconds` serving delivery reports."""
         self.client.poll(seconds)
         self._write_acks()

@@ -8,21 +8,27 @@ them under its watchdog.
 from __future__ import annotations
 
 import functools
+import time
 
 from kafka import KafkaProducer
-from kafka.errors import (KafkaError, KafkaTimeoutError, NotEnoughReplicasError,
+from kafka.errors import (InvalidProducerEpochError, KafkaConnectionError, KafkaError, KafkaTimeoutError,
+                          LeaderNotAvailableError, MessageSizeTooLargeError, NotEnoughReplicasError,
                           NotEnoughReplicasAfterAppendError, NotLeaderForPartitionError,
-                          OutOfOrderSequenceNumberError, RequestTimedOutError)
+                          OutOfOrderSequenceNumberError, ProducerFencedError, RequestTimedOutError)
 
 from kafka_chaos import history
 from kafka_chaos.clients import BOOTSTRAP_TIMEOUT_MS, bootstrapped, close_producer
 
-# kafka-python exception -> history.ERROR_NAMES (anything else is "other")
+# kafka-python exception -> history.ERROR_NAMES (anything else is "other"); the same failures get the same
+# names as producer_confluent's table
 _ERROR_CODES = [
     ((KafkaTimeoutError, RequestTimedOutError), "timeout"),
-    ((NotLeaderForPartitionError,), "not-leader"),
+    ((NotLeaderForPartitionError, LeaderNotAvailableError), "not-leader"),
     ((NotEnoughReplicasError, NotEnoughReplicasAfterAppendError), "not-enough-replicas"),
+    ((KafkaConnectionError,), "network"),
     ((OutOfOrderSequenceNumberError,), "out-of-order"),
+    ((ProducerFencedError, InvalidProducerEpochError), "producer-fenced"),
+    ((MessageSizeTooLargeError,), "record-too-large"),
 ]
 
 
@@ -63,9 +69,9 @@ class KafkaPythonDriver:
     def serve(self) -> None:
         """Nothing to do: results are recorded on the sender thread as they arrive."""
 
-    def wait(self, seconds: float, sleep) -> None:
+    def wait(self, seconds: float) -> None:
         """Results arrive by themselves (the sender thread): only wait."""
-        sleep(seconds)
+        time.sleep(seconds)
 
     def flush(self, timeout: float) -> None:
         """Wait for every send's result; raises Error when some are still unknown after `timeout` s."""
