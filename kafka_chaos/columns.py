@@ -26,6 +26,7 @@ SEQ_MASK = (1 << SEQ_BITS) - 1
 POS_BITS = 40            # a position is (partition << POS_BITS) | offset
 MAX_PARTITION = 1 << 23  # partitions 0..2^23-1 and offsets 0..2^40-1 fit one int64 position
 SMALL_PIDS = 1 << 22     # pids below this are their own code (no table to build)
+MAX_PIDS = 1 << 23       # pid codes 0..2^23-1: code << SEQ_BITS stays a non-negative int64
 FOREIGN, UNPARSED = -2, -1   # keys of records without one
 PLACED = (ACK, POLL, PROCESS, COMMIT, LOG)   # kinds whose (partition, offset) is a position in the topic
 
@@ -69,7 +70,7 @@ def file_chunks(history_dir: Path):
     Same refusals as history.read_dir/read_file: a misnamed file, a non-regular or too large one, and a
     torn last event is dropped."""
     for path in sorted(Path(history_dir).iterdir()):
-        if not history._FILE_RE.match(path.name):
+        if not history.history_file(path.name):
             raise UsageError(f"{path}: not a history file name (expected <role>-N.bin, role one of "
                              f"{', '.join(history.ROLES)})")
         try:
@@ -77,12 +78,12 @@ def file_chunks(history_dir: Path):
         except OSError as e:
             what = "is a symlink, not a regular file" if os.path.islink(path) else f"cannot be read: {e.strerror}"
             raise UsageError(f"{path}: history file {what}") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > history.MAX_FILE:
+            os.close(fd)
+            raise UsageError(f"{path}: history file " + ("is not a regular file" if not stat.S_ISREG(st.st_mode)
+                                                         else f"is larger than {history.MAX_FILE} bytes"))
         with os.fdopen(fd, "rb") as f:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise UsageError(f"{path}: history file is not a regular file")
-            if st.st_size > history.MAX_FILE:
-                raise UsageError(f"{path}: history file is larger than {history.MAX_FILE} bytes")
             whole = st.st_size // EVENT.itemsize
             for i in range(0, whole, CHUNK):
                 ev = np.fromfile(f, dtype=EVENT, count=min(CHUNK, whole - i))
@@ -97,14 +98,14 @@ def _kind_table(kinds) -> np.ndarray:
     return table
 
 
-_KNOWN, _PLACED = _kind_table(history.KINDS), _kind_table(PLACED)
+_PLACED = _kind_table(PLACED)
 
 
 def _framed(name, first: int, ev: np.ndarray) -> None:
     """Refuse events that are not kchaos events (history.read_file's rule)."""
-    bad = (ev["check"] != history.CHECK) | ~_KNOWN[ev["kind"]] | (ev["stream"] > max(history.STREAM_NAMES))
-    if bad.any():
-        i = first + int(np.flatnonzero(bad)[0])
+    bad = history.unframed(ev)
+    if len(bad):
+        i = first + int(bad[0])
         raise UsageError(f"{name}: event {i} (byte {i * EVENT.itemsize}) is not a kchaos event: the file is "
                          "corrupt, misframed by a torn write, or not a history of this kchaos version")
 
@@ -138,6 +139,10 @@ def _keys(ev: dict[str, np.ndarray], pids: np.ndarray | None) -> np.ndarray:
         code = pid.astype(np.int64)
     else:
         code = np.searchsorted(pids, pid).astype(np.int64)
+        placed = np.minimum(code, len(pids) - 1)
+        if (known & (pids[placed] != pid)).any():   # a pid the table was not built from
+            raise UsageError("the history changed while it was read (a worker still writing?): verify the run "
+                             "once its workers have stopped")
     return np.where(known, (code << SEQ_BITS) | (seq & SEQ_MASK), np.where(foreign, FOREIGN, UNPARSED))
 
 
@@ -183,7 +188,11 @@ def _pid_table(chunks) -> np.ndarray:
         pid = ev["pid"]
         mine = (pid != history.FOREIGN_PID) & (pid != history.UNKNOWN_PID)
         seen.append(np.unique(pid[mine]))
-    return np.unique(np.concatenate(seen))
+    table = np.unique(np.concatenate(seen))
+    if len(table) > MAX_PIDS:
+        raise UsageError(f"the history holds {len(table)} distinct producer ids; at most {MAX_PIDS} fit a record "
+                         "key (kchaos runs use a few)")
+    return table
 
 
 def _load(chunks, audited: bool, pids: np.ndarray | None) -> Rows:

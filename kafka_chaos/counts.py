@@ -35,6 +35,8 @@ COUNTS: dict[str, str] = {
     "unacked_missing": "not acked, not in the audited log (allowed; 0 without an audit)",
 }
 COUNT_NAMES = tuple(COUNTS)
+# measured only with a copier or a sink (a store of effects); elsewhere nothing counts them
+EFFECT_COUNTS = ("effects", "lost_effects", "duplicate_effects", "aborted_effects")
 
 # Names a scenario may not expect yet, with the reason (none today: every name above is measured).
 RESERVED: dict[str, str] = {}

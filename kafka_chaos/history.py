@@ -84,7 +84,21 @@ UNKNOWN_PID = 0xFFFFFFFF   # a record of this run whose producer id or seq canno
 FOREIGN_PID = 0xFFFFFFFE   # a record without this run's identity: another run's, or not kchaos's at all
 _VALUE_PREFIX = b"kc:"
 ROLES = ("producer", "consumer", "copier", "sink", "outbox", "relay", "audit")   # worker roles (history file stems)
-_FILE_RE = re.compile(r"^(" + "|".join(ROLES) + r")-(\d{1,6})\.bin$")
+_FILE_RE = re.compile(r"(" + "|".join(ROLES) + r")-(0|[1-9][0-9]{0,5})\.bin")   # whole name (fullmatch)
+_KNOWN_KIND = np.zeros(256, dtype=bool)
+_KNOWN_KIND[KINDS] = True
+
+
+def history_file(name: str) -> re.Match | None:
+    """<role>-<n>.bin, and nothing else (no newline, no other digits, no leading zero)."""
+    return _FILE_RE.fullmatch(name)
+
+
+def unframed(ev: np.ndarray) -> np.ndarray:
+    """Indices of events that are not kchaos events: another check word, an unknown kind or stream, or a
+    time that is not a finite number."""
+    return np.flatnonzero((ev["check"] != CHECK) | ~_KNOWN_KIND[ev["kind"]] | (ev["stream"] > max(STREAM_NAMES))
+                          | ~np.isfinite(ev["t"]))
 
 
 class HistoryError(KchaosError):
@@ -232,7 +246,7 @@ def read_file(path: Path) -> np.ndarray:
     raw = read_bounded(path, MAX_FILE, "history file")
     usable = len(raw) - len(raw) % EVENT.itemsize
     ev = np.frombuffer(raw, dtype=EVENT, count=usable // EVENT.itemsize)
-    bad = np.flatnonzero((ev["check"] != CHECK) | ~np.isin(ev["kind"], KINDS) | (ev["stream"] > max(STREAM_NAMES)))
+    bad = unframed(ev)
     if len(bad):
         i = int(bad[0])
         raise UsageError(f"{path}: event {i} (byte {i * EVENT.itemsize}) is not a kchaos event: the file is "
@@ -245,7 +259,7 @@ def read_dir(history_dir: Path) -> dict[str, np.ndarray]:
     whose name is not <role>-<n>.bin is refused rather than ignored."""
     by_role: dict[str, list[np.ndarray]] = {}
     for path in sorted(history_dir.iterdir()):
-        m = _FILE_RE.match(path.name)
+        m = history_file(path.name)
         if not m:
             raise UsageError(f"{path}: not a history file name (expected <role>-N.bin, role one of "
                              f"{', '.join(ROLES)})")

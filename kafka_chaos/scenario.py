@@ -45,7 +45,6 @@ DEFAULT_COPIER = {"txn_size": 100, "abort_ratio": 0.1, "transaction_timeout": 10
                   "offsets": "transaction"}
 COPIER_ON_ABORT = ("seek", "no-seek")
 SINK_OFFSETS = ("database", "kafka")
-EFFECT_COUNTS = ("effects", "lost_effects", "duplicate_effects", "aborted_effects")   # need a copier or sink
 DATABASES = ("sqlite", "postgresql")   # postgresql: the DSN comes from the environment (PG_DSN_ENV), never a file
 PG_DSN_ENV = "KCHAOS_PG_DSN"
 COPIER_OFFSETS = ("transaction", "after-commit")
@@ -686,12 +685,8 @@ class _Parser:
             if not sink and producer.semantic != "outbox":
                 raise self.error(m["database"], "database", "only with a sink or producer.semantic: outbox")
         self.roles_present(faults, nemesis, copier, producer, sink)
-        if "expect" in m and not copier and not sink:   # nothing measures effects without a store of them
-            bounds = self.expect(m["expect"])
-            for key in EFFECT_COUNTS:
-                if bounds.get(key) is not None:
-                    raise self.error(self.key_node(m["expect"], key), f"expect.{key}", "only with a copier or "
-                                     "a sink (nothing else has effects to count; `any` is allowed)")
+        if not copier and not sink:   # nothing measures effects without a store of them
+            self.no_effects(m)
         self.planned(m, faults, nemesis, duration)
         return Scenario(
             name=name,
@@ -707,6 +702,20 @@ class _Parser:
             path=Path(self.text(m["path"], "path") if self.record else self.path), nemesis=nemesis, copier=copier,
             sink=sink, database=database,
             expect_by_version=self.expect_by_version(m["expect_by_version"]) if "expect_by_version" in m else {})
+
+    def no_effects(self, m) -> None:
+        """Refuse a bound on an effects count in `expect` or `expect_by_version` (`any` is allowed)."""
+        where = [(m["expect"], "expect")] if "expect" in m else []
+        if "expect_by_version" in m:
+            where += [(value, f"expect_by_version.{spec}")
+                      for spec, value in zip(self.expect_by_version(m["expect_by_version"]),
+                                             (v for _, v in m["expect_by_version"].value))]
+        for node, field in where:
+            bounds = self.expect(node, field)
+            for key in counts.EFFECT_COUNTS:
+                if bounds.get(key) is not None:
+                    raise self.error(self.key_node(node, key), f"{field}.{key}", "only with a copier or a sink "
+                                     "(nothing else has effects to count; `any` is allowed)")
 
     def expect_by_version(self, node) -> dict[str, dict[str, int | None]]:
         """Version spec -> expect, for a scenario whose verdict depends on the Kafka version (a known bug and the

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from kafka_chaos import columns, files, history, rundir
-from kafka_chaos.counts import COUNT_NAMES, RESERVED
+from kafka_chaos.counts import COUNT_NAMES, EFFECT_COUNTS, RESERVED
 from kafka_chaos.errors import UsageError
 
 EVIDENCE_TYPES = ("lost", "unread", "unaudited", "log_duplicate", "reprocessed", "reordered",
@@ -52,10 +52,13 @@ class Verdict:
                 "anomalies": [dict(a) for a in self.anomalies]}
 
 
-def check_expect(counts: dict[str, int], expect: dict[str, int | None]) -> list[dict]:
-    """Violations of `expect` (count name -> upper bound, None = any value); a name no run measures raises ValueError."""
+def check_expect(counts: dict[str, int], expect: dict[str, int | None], unmeasured=()) -> list[dict]:
+    """Violations of `expect` (count name -> upper bound, None = any value); a name no run measures, or one in
+    `unmeasured` (this run has nothing that counts it) given a bound, raises ValueError."""
     violations = []
     for name, bound in expect.items():
+        if name in unmeasured and bound is not None:
+            raise ValueError(f"expect: {name} is measured only with a copier or a sink, and this run has neither")
         if name in RESERVED:
             raise ValueError(f"expect: {name} is not measured yet ({RESERVED[name]})")
         if name not in COUNT_NAMES:
@@ -159,7 +162,7 @@ def reconcile(rows: columns.Rows, timeline: list[dict], expect: dict[str, int | 
         a["near_fault"] = _near_fault(faults, a["t"], t0)
         a["t"] = round(a["t"] - t0, 3)
     anomalies.sort(key=lambda a: a["t"])
-    violations = check_expect(counts, expect)
+    violations = check_expect(counts, expect, EFFECT_COUNTS if effects is None else ())
     incomplete = _incomplete(counts, audited)
     if effects is not None and not (effects["complete"] and audited):
         incomplete.append(f"the {effects['store']} was not audited after everything was copied or applied (the "
@@ -174,6 +177,9 @@ def _incomplete(counts: dict[str, int], audited: bool) -> list[str]:
     out = []
     if not counts["sent"]:
         out.append("no producer history: no record was sent, so nothing was checked")
+    elif not counts["acked"]:
+        out.append("no record was acknowledged (or committed, in transactions): nothing was promised, so loss "
+                   "was not checked")
     if not audited:
         out.append(f"no complete audit of the log (no {AUDIT}): {counts['unaudited']} acknowledged, unprocessed "
                    "records are unaudited, and loss from the log, log duplicates and reordering were not checked")

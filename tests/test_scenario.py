@@ -1292,6 +1292,10 @@ ROLE_ERRORS = [
     ("database alone", doc(extra="database: sqlite"), 6, "database", "only with a sink or producer.semantic: outbox"),
     ("database unknown", doc(extra="database: mysql\nsink: {}"), 6, "database", "allowed: sqlite, postgresql"),
     ("outbox without sink", doc(producer=OUTBOX), 4, "producer.semantic", "outbox needs a sink downstream"),
+    ("effects without a store", doc(extra="expect: {lost: 0, lost_effects: 0}"), 6, "expect.lost_effects",
+     "only with a copier or a sink"),
+    ("effects by version without a store", doc(extra='expect_by_version: {"<3.9": {lost: 0}, ">=3.9": {effects: 2}}'),
+     6, "expect_by_version.>=3.9.effects", "only with a copier or a sink"),
 ]
 
 
