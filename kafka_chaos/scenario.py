@@ -685,8 +685,10 @@ class _Parser:
             if not sink and producer.semantic != "outbox":
                 raise self.error(m["database"], "database", "only with a sink or producer.semantic: outbox")
         self.roles_present(faults, nemesis, copier, producer, sink)
+        expect = self.expect(m["expect"]) if "expect" in m else None   # each parsed once: a merge is flattened
+        by_version = self.expect_by_version(m["expect_by_version"]) if "expect_by_version" in m else {}
         if not copier and not sink:   # nothing measures effects without a store of them
-            self.no_effects(m)
+            self.no_effects(m, expect, by_version)
         self.planned(m, faults, nemesis, duration)
         return Scenario(
             name=name,
@@ -696,22 +698,21 @@ class _Parser:
             drain_timeout=(self.duration(m["drain_timeout"], "drain_timeout", high=MAX_DRAIN)
                            if "drain_timeout" in m else DEFAULT_DRAIN_TIMEOUT),
             cluster=cluster, topic=topic, producer=producer, consumer=consumer, faults=faults,
-            expect=(self.expect(m["expect"]) if "expect" in m
+            expect=(expect if expect is not None
                     else {**semantics.documented_expect(producer.semantic, consumer.mode), **copier_expect(copier),
                           **sink_expect(sink)}),
             path=Path(self.text(m["path"], "path") if self.record else self.path), nemesis=nemesis, copier=copier,
             sink=sink, database=database,
-            expect_by_version=self.expect_by_version(m["expect_by_version"]) if "expect_by_version" in m else {})
+            expect_by_version=by_version)
 
-    def no_effects(self, m) -> None:
-        """Refuse a bound on an effects count in `expect` or `expect_by_version` (`any` is allowed)."""
-        where = [(m["expect"], "expect")] if "expect" in m else []
-        if "expect_by_version" in m:
-            where += [(value, f"expect_by_version.{spec}")
-                      for spec, value in zip(self.expect_by_version(m["expect_by_version"]),
-                                             (v for _, v in m["expect_by_version"].value))]
-        for node, field in where:
-            bounds = self.expect(node, field)
+    def no_effects(self, m, expect, by_version) -> None:
+        """Refuse a bound on an effects count in `expect` or `expect_by_version` (`any` is allowed); `expect` and
+        `by_version` are those mappings parsed (their merges flattened into the nodes)."""
+        where = [(m["expect"], "expect", expect)] if expect is not None else []
+        if by_version:   # its entries in the order of the (flattened) node
+            where += [(value, f"expect_by_version.{spec}", bounds)
+                      for (spec, bounds), (_, value) in zip(by_version.items(), m["expect_by_version"].value)]
+        for node, field, bounds in where:
             for key in counts.EFFECT_COUNTS:
                 if bounds.get(key) is not None:
                     raise self.error(self.key_node(node, key), f"{field}.{key}", "only with a copier or a sink "

@@ -177,9 +177,9 @@ def _incomplete(counts: dict[str, int], audited: bool) -> list[str]:
     out = []
     if not counts["sent"]:
         out.append("no producer history: no record was sent, so nothing was checked")
-    elif not counts["acked"]:
-        out.append("no record was acknowledged (or committed, in transactions): nothing was promised, so loss "
-                   "was not checked")
+    elif not counts["acked"] and not counts["unacked_present"]:   # acks=0 promises nothing; what it wrote is checked
+        out.append("no record was acknowledged (or committed, in transactions) and none was seen in the log or by "
+                   "the consumer: nothing was checked")
     if not audited:
         out.append(f"no complete audit of the log (no {AUDIT}): {counts['unaudited']} acknowledged, unprocessed "
                    "records are unaudited, and loss from the log, log duplicates and reordering were not checked")

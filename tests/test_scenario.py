@@ -1294,9 +1294,17 @@ ROLE_ERRORS = [
     ("outbox without sink", doc(producer=OUTBOX), 4, "producer.semantic", "outbox needs a sink downstream"),
     ("effects without a store", doc(extra="expect: {lost: 0, lost_effects: 0}"), 6, "expect.lost_effects",
      "only with a copier or a sink"),
+    ("effects merged in without a store", doc(extra='expect_by_version: {"<3.9": {<<: {lost: 0, effects: 1}, lost: any}}'),
+     6, "expect_by_version.<3.9.effects", "only with a copier or a sink"),
     ("effects by version without a store", doc(extra='expect_by_version: {"<3.9": {lost: 0}, ">=3.9": {effects: 2}}'),
      6, "expect_by_version.>=3.9.effects", "only with a copier or a sink"),
 ]
+
+
+def test_a_merge_override_in_expect_by_version_is_one_key_not_two(where):
+    """The mapping is parsed once: a second parse saw the merged key beside the override as given twice."""
+    s = loads(doc(extra='expect_by_version: {"<3.9": {<<: {lost: 0}, lost: any}}'), str(where / "s.yaml"))
+    assert s.expect_by_version == {"<3.9": {"lost": None}}
 
 
 @pytest.mark.parametrize("text, line, field, fragment", [pytest.param(*c[1:], id=c[0]) for c in ROLE_ERRORS])
