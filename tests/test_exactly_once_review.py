@@ -316,3 +316,42 @@ def test_lost_effect_evidence_of_an_unrelayed_outbox_row_has_a_real_time():
     lost = [a for a in v.anomalies if a["type"] == "lost_effect"]
     assert v.counts["lost_effects"] == 3
     assert all(a["t"] >= 0 for a in lost) and len(lost) == 1
+
+
+def test_a_copier_whose_init_transactions_hangs_tries_again_with_a_new_client(monkeypatch):
+    """ci23: restarted amid broker faults, the copier's init_transactions waited out kafka-python's 60 s and the
+    run ended without a verdict. A client whose init does not finish within INIT_TRY is closed and a new one
+    tries; after INIT_TRIES the copier gives up with the last reason."""
+    import threading
+
+    from kafka_chaos.workload import copier
+
+    monkeypatch.setattr(copier, "INIT_TRY", 0.2)
+
+    class Client:
+        made: list = []
+
+        def __init__(self, hangs):
+            self.hangs, self.closed = hangs, False
+            Client.made.append(self)
+
+        def init_transactions(self):
+            if self.hangs:
+                threading.Event().wait(5)
+
+        def close(self, timeout=None):
+            self.closed = True
+
+    class Drain:
+        def out_of_time(self):
+            return False
+
+    worker = object.__new__(copier.Copier)
+    worker.instance, worker.stopping = 1, False
+    hangs = iter([True, False])
+    producer, why = worker.initialized(lambda: Client(next(hangs)), Drain())
+    assert why is None and producer is Client.made[1] and Client.made[0].closed and not producer.closed
+    Client.made.clear()
+    producer, why = worker.initialized(lambda: Client(True), Drain())
+    assert producer is None and "init_transactions did not return within 0 s" in why
+    assert len(Client.made) == copier.INIT_TRIES and all(c.closed for c in Client.made)

@@ -35,8 +35,11 @@ from kafka_chaos.history import ACK, COMMIT, ERROR, OUTPUT, POLL, SEND, TXN, TXN
 from kafka_chaos.workload import Worker
 from kafka_chaos.workload.consumer import METADATA_AGE_MS, POLL_MS, partitions, record_events
 from kafka_chaos.workload.drain import Drain
-from kafka_chaos.workload.producer import INIT_WAIT, guarded_call
+from kafka_chaos.workload.producer import guarded_call
 from kafka_chaos.workload.producer_kafka import error_code, flush_then_abort
+
+INIT_TRY = 20.0   # seconds one client's init_transactions may take before a new client tries
+INIT_TRIES = 3
 
 
 class Copier(Worker):
@@ -54,15 +57,15 @@ class Copier(Worker):
         consumer = bootstrapped(s["bootstrap"], functools.partial(KafkaConsumer, s["topic"], group_id=c["group"],
                                                                   **config), BOOTSTRAP_TIMEOUT_MS)
         partitions(consumer, s["topic"])   # the topic in the client's metadata before it joins its group
-        producer = bootstrapped(s["bootstrap"], functools.partial(
-            KafkaProducer, transactional_id=c["transactional_id"], transaction_timeout_ms=int(c["timeout"] * 1000),
-            client_id=f"kchaos-copier-{self.instance}", retry_backoff_ms=20), BOOTSTRAP_TIMEOUT_MS)   # as Java
+        make = functools.partial(
+            bootstrapped, s["bootstrap"], functools.partial(
+                KafkaProducer, transactional_id=c["transactional_id"], transaction_timeout_ms=int(c["timeout"] * 1000),
+                client_id=f"kchaos-copier-{self.instance}", retry_backoff_ms=20), BOOTSTRAP_TIMEOUT_MS)   # as Java
         draws = random.Random(f"{s['seed']}-copier-{self.instance}")
         safe: dict = {}   # partition -> the next offset a committed transaction carried (where an abort goes back to)
         number = 0
-        why = guarded_call(producer.init_transactions, "init_transactions", INIT_WAIT, self)
+        producer, why = self.initialized(make, drain)
         if why:
-            close_producer(producer, timeout=5)
             consumer.close(autocommit=False)
             raise SystemExit(f"copier-{self.instance}: {why}")
         try:
@@ -95,6 +98,24 @@ class Copier(Worker):
             close_producer(producer, timeout=5)
             consumer.close(autocommit=False)
             self.publish(force=True)
+
+    def initialized(self, make, drain) -> tuple:
+        """(producer, None) once a producer from `make()` has run init_transactions, else (None, why). Restarted
+        after a crash amid broker faults, kafka-python's init_transactions could wait out its 60 s and end the
+        run without a verdict (ci23); a client whose init does not finish within INIT_TRY s is closed and a new
+        one tries (each a fresh bootstrap and coordinator lookup; the broker keeps what the last one started),
+        INIT_TRIES times at most."""
+        why = None
+        for attempt in range(1, INIT_TRIES + 1):
+            producer = make()
+            why = guarded_call(producer.init_transactions, "init_transactions", INIT_TRY, self, grace=0.0)
+            if why is None:
+                return producer, None
+            close_producer(producer, timeout=5)
+            print(f"copier-{self.instance}: attempt {attempt} of {INIT_TRIES}: {why}", flush=True)
+            if self.stopping or drain.out_of_time():
+                break
+        return None, why
 
     def _copy(self, producer, consumer, records, abort: bool, in_txn: bool, c: dict) -> tuple[int, str | None]:
         """One transaction: copy `records`, carry their offsets (in_txn), then commit or abort it as drawn.

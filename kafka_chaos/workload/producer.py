@@ -192,11 +192,12 @@ class Producer(Worker):
             self.txn_failed = True
 
 
-def guarded_call(call, what: str, timeout: float, worker) -> str | None:
-    """Run `call` on a daemon thread for at most `timeout` + WATCHDOG_GRACE seconds (STOP_GRACE once the
+def guarded_call(call, what: str, timeout: float, worker, grace: float | None = None) -> str | None:
+    """Run `call` on a daemon thread for at most `timeout` + `grace` (WATCHDOG_GRACE) seconds (STOP_GRACE once the
     worker got SIGTERM); None when it returned, else why not (it raised, or it hangs: the thread is left
     behind, which a daemon thread may be). kafka-python's transaction calls wait without a timeout, and
     a librdkafka call past its own timeout is bounded here too."""
+    grace = WATCHDOG_GRACE if grace is None else grace
     failure: list[BaseException] = []
 
     def guarded():
@@ -207,13 +208,13 @@ def guarded_call(call, what: str, timeout: float, worker) -> str | None:
 
     thread = threading.Thread(target=guarded, name=f"kchaos-{what}", daemon=True)
     thread.start()
-    limit = time.monotonic() + timeout + WATCHDOG_GRACE
+    limit = time.monotonic() + timeout + grace
     while thread.is_alive() and time.monotonic() < limit:
         if worker.stopping:
             limit = min(limit, time.monotonic() + STOP_GRACE)
         thread.join(0.2)
     if thread.is_alive():
-        return f"{what} did not return within {timeout + WATCHDOG_GRACE:.0f} s"
+        return f"{what} did not return within {timeout + grace:.0f} s"
     if failure:
         return f"{what} failed: {type(failure[0]).__name__}: {failure[0]}"
     return None
