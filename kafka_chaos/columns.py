@@ -91,14 +91,7 @@ def file_chunks(history_dir: Path):
                 yield path, i, ev
 
 
-def _kind_table(kinds) -> np.ndarray:
-    """A lookup table kind -> True for `kinds` (indexing it is one pass; np.isin sorts)."""
-    table = np.zeros(256, dtype=bool)
-    table[np.asarray(kinds, dtype=np.intp)] = True
-    return table
-
-
-_PLACED = _kind_table(PLACED)
+_PLACED = history.kind_table(PLACED)
 
 
 def _framed(name, first: int, ev: np.ndarray) -> None:
@@ -139,8 +132,8 @@ def _keys(ev: dict[str, np.ndarray], pids: np.ndarray | None) -> np.ndarray:
         code = pid.astype(np.int64)
     else:
         code = np.searchsorted(pids, pid).astype(np.int64)
-        placed = np.minimum(code, len(pids) - 1)
-        if (known & (pids[placed] != pid)).any():   # a pid the table was not built from
+        at = np.minimum(code, len(pids) - 1)
+        if (known & (pids[at] != pid)).any():   # a pid the table was not built from
             raise UsageError("the history changed while it was read (a worker still writing?): verify the run "
                              "once its workers have stopped")
     return np.where(known, (code << SEQ_BITS) | (seq & SEQ_MASK), np.where(foreign, FOREIGN, UNPARSED))

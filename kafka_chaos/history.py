@@ -85,8 +85,16 @@ FOREIGN_PID = 0xFFFFFFFE   # a record without this run's identity: another run's
 _VALUE_PREFIX = b"kc:"
 ROLES = ("producer", "consumer", "copier", "sink", "outbox", "relay", "audit")   # worker roles (history file stems)
 _FILE_RE = re.compile(r"(" + "|".join(ROLES) + r")-(0|[1-9][0-9]{0,5})\.bin")   # whole name (fullmatch)
-_KNOWN_KIND = np.zeros(256, dtype=bool)
-_KNOWN_KIND[KINDS] = True
+
+
+def kind_table(kinds) -> np.ndarray:
+    """A lookup table kind -> True for `kinds` (indexing it is one pass; np.isin sorts)."""
+    table = np.zeros(256, dtype=bool)
+    table[np.asarray(kinds, dtype=np.intp)] = True
+    return table
+
+
+_KNOWN_KIND = kind_table(KINDS)
 
 
 def history_file(name: str) -> re.Match | None:
