@@ -63,7 +63,9 @@ def test_read_committed_and_a_copier_under_broker_faults_see_every_committed_rec
     assert result.verdict.passed and c["aborted_reads"] == 0 and c["torn_transactions"] == 0, c
     # the copier, through the same faults and a crash of its own: one committed copy of each committed record
     assert applied(timeline, "crash"), timeline
-    assert c["effects"] == c["acked"] and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+    # a transaction whose commit the producer never heard back about may have committed (unacked_present)
+    assert c["effects"] == c["acked"] + c["unacked_present"], c
+    assert c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
     assert c["aborted_effects"] == 0, c
     copier = history.read_dir(result.run_dir / "history")["copier"]
     assert (copier["flags"][copier["kind"] == history.TXN] == history.TXN_ABORTED).any(), \
