@@ -37,6 +37,19 @@ COUNTS: dict[str, str] = {
 COUNT_NAMES = tuple(COUNTS)
 # measured only with a copier or a sink (a store of effects); elsewhere nothing counts them
 EFFECT_COUNTS = ("effects", "lost_effects", "duplicate_effects", "aborted_effects")
+# measured only with a transactional producer (its TXN events say which records were aborted); elsewhere 0
+TXN_COUNTS = ("aborted", "aborted_reads", "torn_transactions", "dangling_transactions", "aborted_effects")
+
+
+def unmeasured(effects: bool, transactional: bool) -> dict[str, str]:
+    """Count name -> what measures it, for each count nothing in a run with (or without) a store of effects and
+    a transactional producer measures: a bound on such a count would pass on nothing checked."""
+    out = {}
+    if not transactional:
+        out.update(dict.fromkeys(TXN_COUNTS, "a transactional producer (no other producer aborts)"))
+    if not effects:
+        out.update(dict.fromkeys(EFFECT_COUNTS, "a copier or a sink (nothing else has effects to count)"))
+    return out
 
 # Names a scenario may not expect yet, with the reason (none today: every name above is measured).
 RESERVED: dict[str, str] = {}

@@ -687,8 +687,8 @@ class _Parser:
         self.roles_present(faults, nemesis, copier, producer, sink)
         expect = self.expect(m["expect"]) if "expect" in m else None   # each parsed once: a merge is flattened
         by_version = self.expect_by_version(m["expect_by_version"]) if "expect_by_version" in m else {}
-        if not copier and not sink:   # nothing measures effects without a store of them
-            self.no_effects(m, expect, by_version)
+        self.measured(m, expect, by_version,
+                      counts.unmeasured(bool(copier or sink), producer.semantic == "transactional"))
         self.planned(m, faults, nemesis, duration)
         return Scenario(
             name=name,
@@ -698,25 +698,24 @@ class _Parser:
             drain_timeout=(self.duration(m["drain_timeout"], "drain_timeout", high=MAX_DRAIN)
                            if "drain_timeout" in m else DEFAULT_DRAIN_TIMEOUT),
             cluster=cluster, topic=topic, producer=producer, consumer=consumer, faults=faults,
-            expect=(expect if expect is not None
-                    else {**semantics.documented_expect(producer.semantic, consumer.mode), **copier_expect(copier),
-                          **sink_expect(sink)}),
+            expect=expect if expect is not None else default_expect(producer.semantic, consumer.mode, copier, sink),
             path=Path(self.text(m["path"], "path") if self.record else self.path), nemesis=nemesis, copier=copier,
             sink=sink, database=database,
             expect_by_version=by_version)
 
-    def no_effects(self, m, expect, by_version) -> None:
-        """Refuse a bound on an effects count in `expect` or `expect_by_version` (`any` is allowed); `expect` and
-        `by_version` are those mappings parsed (their merges flattened into the nodes)."""
+    def measured(self, m, expect, by_version, unmeasured: dict[str, str]) -> None:
+        """Refuse a bound in `expect` or `expect_by_version` on a count nothing in this run measures (`unmeasured`:
+        name -> what would; `any` is allowed); `expect` and `by_version` are those mappings parsed (their merges
+        flattened into the nodes)."""
         where = [(m["expect"], "expect", expect)] if expect is not None else []
         if by_version:   # its entries in the order of the (flattened) node
             where += [(value, f"expect_by_version.{spec}", bounds)
                       for (spec, bounds), (_, value) in zip(by_version.items(), m["expect_by_version"].value)]
         for node, field, bounds in where:
-            for key in counts.EFFECT_COUNTS:
+            for key, what in unmeasured.items():
                 if bounds.get(key) is not None:
-                    raise self.error(self.key_node(node, key), f"{field}.{key}", "only with a copier or a sink "
-                                     "(nothing else has effects to count; `any` is allowed)")
+                    raise self.error(self.key_node(node, key), f"{field}.{key}",
+                                     f"measured only with {what}; `any` is allowed")
 
     def expect_by_version(self, node) -> dict[str, dict[str, int | None]]:
         """Version spec -> expect, for a scenario whose verdict depends on the Kafka version (a known bug and the
@@ -1432,6 +1431,15 @@ class _Parser:
 def _masked(key, value, detail: str) -> str:
     """`detail` without `value` when `key` looks secret (a message may show a setting's value)."""
     return detail.replace(_shown(value), repr(MASK)) if is_secret(key) else detail
+
+
+def default_expect(semantic: str, mode: str, copier: CopierSpec | None, sink: SinkSpec | None) -> dict[str, int | None]:
+    """A scenario's expect when it gives none: what Kafka documents for its producer, consumer, copier and
+    sink, without the counts nothing in such a run measures (a read_committed consumer's aborted_reads
+    behind a producer that never aborts)."""
+    documented = {**semantics.documented_expect(semantic, mode), **copier_expect(copier), **sink_expect(sink)}
+    skip = counts.unmeasured(bool(copier or sink), semantic == "transactional")
+    return {name: bound for name, bound in documented.items() if name not in skip}
 
 
 def copier_expect(copier: CopierSpec | None) -> dict[str, int | None]:

@@ -298,7 +298,8 @@ def build() -> dict:
                                     "description": f"{meaning} (0, an upper bound, or any)"}
                              for name, meaning in counts.COUNTS.items() if name not in counts.RESERVED},
               "description": "upper bounds on the verdict's counts; without it, what Kafka documents for the "
-                             f"semantic and mode. {', '.join(counts.EFFECT_COUNTS)} only with a copier or sink"}
+                             f"semantic and mode. {', '.join(counts.EFFECT_COUNTS)} only with a copier or sink; "
+                             f"{', '.join(counts.TXN_COUNTS)} only with a transactional producer"}
     defs = {
         "cluster": _section("cluster", fields, "where the brokers are: compose, or bootstrap with containers "
                                                "(or hosts and commands)"),

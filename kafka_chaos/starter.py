@@ -36,7 +36,7 @@ def render(semantic: str) -> str:
     mode = preset.mode
     outbox = semantic == "outbox"   # the relay may publish a row twice: the parser requires a sink downstream
     sink = sc.SinkSpec("database", True, sc.DEFAULT_PROCESS_TIME) if outbox else None
-    expect = {**semantics.documented_expect(semantic, mode), **sc.sink_expect(sink)}
+    expect = sc.default_expect(semantic, mode, None, sink)
     kill = catalog.ACTIONS[_FAULT["action"]]
     name = f"{semantic}-leader-kill"
     out = [

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from kafka_chaos import columns, files, history, rundir
-from kafka_chaos.counts import COUNT_NAMES, EFFECT_COUNTS, RESERVED
+from kafka_chaos.counts import COUNT_NAMES, RESERVED, unmeasured
 from kafka_chaos.errors import UsageError
 
 EVIDENCE_TYPES = ("lost", "unread", "unaudited", "log_duplicate", "reprocessed", "reordered",
@@ -52,13 +52,14 @@ class Verdict:
                 "anomalies": [dict(a) for a in self.anomalies]}
 
 
-def check_expect(counts: dict[str, int], expect: dict[str, int | None], unmeasured=()) -> list[dict]:
+def check_expect(counts: dict[str, int], expect: dict[str, int | None],
+                 unmeasured: dict[str, str] | None = None) -> list[dict]:
     """Violations of `expect` (count name -> upper bound, None = any value); a name no run measures, or one in
-    `unmeasured` (this run has nothing that counts it) given a bound, raises ValueError."""
+    `unmeasured` (this run has nothing that counts it: name -> what would) given a bound, raises ValueError."""
     violations = []
     for name, bound in expect.items():
-        if name in unmeasured and bound is not None:
-            raise ValueError(f"expect: {name} is measured only with a copier or a sink, and this run has neither")
+        if name in (unmeasured or {}) and bound is not None:
+            raise ValueError(f"expect: {name} is measured only with {unmeasured[name]}, and this run has none")
         if name in RESERVED:
             raise ValueError(f"expect: {name} is not measured yet ({RESERVED[name]})")
         if name not in COUNT_NAMES:
@@ -162,7 +163,7 @@ def reconcile(rows: columns.Rows, timeline: list[dict], expect: dict[str, int | 
         a["near_fault"] = _near_fault(faults, a["t"], t0)
         a["t"] = round(a["t"] - t0, 3)
     anomalies.sort(key=lambda a: a["t"])
-    violations = check_expect(counts, expect, EFFECT_COUNTS if effects is None else ())
+    violations = check_expect(counts, expect, unmeasured(effects is not None, transactional))
     incomplete = _incomplete(counts, audited)
     if effects is not None and not (effects["complete"] and audited):
         incomplete.append(f"the {effects['store']} was not audited after everything was copied or applied (the "

@@ -11,6 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kafka_chaos import counts
 from kafka_chaos import scenario as sc
 from kafka_chaos.errors import ScenarioError
 from kafka_chaos.scenario import FaultSpec, load, loads, parse_duration
@@ -1298,6 +1299,14 @@ ROLE_ERRORS = [
      6, "expect_by_version.<3.9.effects", "only with a copier or a sink"),
     ("effects by version without a store", doc(extra='expect_by_version: {"<3.9": {lost: 0}, ">=3.9": {effects: 2}}'),
      6, "expect_by_version.>=3.9.effects", "only with a copier or a sink"),
+    ("aborted reads without transactions", doc(consumer="{mode: read-committed}", extra="expect: {aborted_reads: 0}"),
+     6, "expect.aborted_reads", "measured only with a transactional producer"),
+    ("torn by version without transactions",
+     doc(extra='expect_by_version: {"<3.9": {lost: 0}, ">=3.9": {torn_transactions: 0}}'),
+     6, "expect_by_version.>=3.9.torn_transactions", "measured only with a transactional producer"),
+    ("aborted effects of an idempotent producer",
+     doc(producer="{semantic: idempotent}", extra="copier: {}\nexpect: {lost_effects: 0, aborted_effects: 0}"),
+     7, "expect.aborted_effects", "measured only with a transactional producer"),
 ]
 
 
@@ -1380,3 +1389,17 @@ def test_version_specs_compare_numerically(spec, version, matches):
 ])
 def test_a_bad_expect_by_version_is_one_line_naming_it(where, body, message):
     assert message in error(where, doc(extra=body))
+
+
+def test_transaction_counts_are_bounded_only_behind_a_transactional_producer(where):
+    """A read_committed consumer behind a producer that never aborts is not promised aborted_reads: 0 (it would
+    pass on nothing checked); behind a transactional one it is, and `any` is allowed everywhere."""
+    path = where / "s.yaml"
+    path.write_text(doc(producer="{semantic: idempotent}", consumer="{mode: read-committed}", extra="copier: {}"))
+    s = load(path)
+    assert not set(s.expect) & set(counts.TXN_COUNTS) and s.expect["lost_effects"] == 0
+    path.write_text(doc(producer="{semantic: transactional}", consumer="{mode: read-committed}", extra="copier: {}"))
+    s = load(path)
+    assert s.expect["aborted_reads"] == 0 and s.expect["torn_transactions"] == 0 and s.expect["aborted_effects"] == 0
+    path.write_text(doc(consumer="{mode: read-uncommitted}", extra="expect: {lost: 0, aborted_reads: any}"))
+    assert load(path).expect == {"lost": 0, "aborted_reads": None}

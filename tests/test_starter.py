@@ -26,9 +26,7 @@ def test_the_starter_loads_fits_the_schema_and_expects_what_kafka_documents(sema
     path.write_text(starter.render(semantic))
     s = sc.load(path)
     assert s.producer.semantic == semantic and s.consumer.mode == semantics.PRESETS[semantic].mode
-    documented = {**semantics.documented_expect(semantic, s.consumer.mode), **sc.sink_expect(s.sink),
-                  **sc.copier_expect(s.copier)}
-    assert s.expect == documented
+    assert s.expect == sc.default_expect(semantic, s.consumer.mode, s.copier, s.sink)
     assert [f.action for f in s.faults] == ["kill"] and s.faults[0].target.startswith("leader(")
     assert list(VALIDATOR.iter_errors(yaml.safe_load(path.read_text()))) == []
 

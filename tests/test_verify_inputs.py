@@ -10,7 +10,7 @@ import pytest
 
 from kafka_chaos import columns, history
 from kafka_chaos.errors import UsageError
-from kafka_chaos.history import ACK, LOG, POLL, PROCESS, SEND, events
+from kafka_chaos.history import ACK, LOG, POLL, PROCESS, SEND, TXN, TXN_COMMITTED, events
 from kafka_chaos.verify import verify_run_dir
 
 
@@ -59,6 +59,22 @@ def test_an_effects_count_without_a_copier_or_sink_is_refused_not_passed(tmp_pat
         verify_run_dir(run_dir(tmp_path, clean(), expect={"lost": 0, "lost_effects": 0}))
     (tmp_path / "scenario.json").write_text(json.dumps({"name": "t", "expect": {"lost_effects": None}}))
     assert verify_run_dir(tmp_path).passed   # `any` asks nothing of it
+
+
+@pytest.mark.parametrize("name", ["aborted_reads", "torn_transactions", "dangling_transactions", "aborted"])
+def test_a_transaction_count_without_a_transactional_producer_is_refused_not_passed(tmp_path, name):
+    with pytest.raises(UsageError, match=f"{name} is measured only with a transactional producer"):
+        verify_run_dir(run_dir(tmp_path, clean(), expect={"lost": 0, name: 0},
+                               producer={"semantic": "idempotent"}))
+
+
+def test_a_transaction_count_behind_a_transactional_producer_is_checked(tmp_path):
+    files = clean()   # one committed transaction of the ten records
+    files["producer-1.bin"] = np.concatenate([files["producer-1.bin"],
+                                              events(TXN, 1, [0], 100.2, -1, [9], flags=TXN_COMMITTED)])
+    v = verify_run_dir(run_dir(tmp_path, files, expect={"lost": 0, "aborted_reads": 0, "torn_transactions": 0},
+                               producer={"semantic": "transactional"}))
+    assert v.passed and v.complete and v.counts["acked"] == 10
 
 
 def test_a_directory_named_like_a_history_file_is_refused_in_one_line(tmp_path):
