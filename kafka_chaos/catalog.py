@@ -60,7 +60,8 @@ TABLE: tuple[Action, ...] = (
            healer=True, nemesis=False),
     Action("restart", "broker", (*PICK, "all"), "graceful stop then start"),
     Action("crash", "client", ROLE_TARGETS,
-           "SIGKILL the client worker (with point: after-commit, it kills itself right after its next commit); "
+           "SIGKILL the client worker (with point: after-commit, it kills itself right after its next commit; "
+           "point: mid-batch, the consumer halfway through processing a batch it has not committed); "
            "a fresh one starts after `duration`", fields=("point",), heal="restart-worker"),
     Action("fence-producer", "client", ("producer",), "start a second producer with the same transactional.id: its "
            "init_transactions fences the running one (ProducerFencedError; it stops) and it carries on",

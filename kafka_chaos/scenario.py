@@ -29,8 +29,11 @@ NETWORK_ACTIONS = catalog.NETWORK_ACTIONS
 COMMAND_ACTIONS = catalog.BROKER_ACTIONS  # the keys of cluster.commands
 FUTURE_ACTIONS = ("clock", "disk")
 DIRECTIONS = ("both", "in", "out")
-CRASH_POINTS = ("after-commit",)   # crash: the worker kills itself right after its next commit
-POINT_ROLES = ("consumer", "copier", "sink", "relay")   # the workers with a crash point
+# crash `point` -> the workers that have it: the worker kills itself there instead of being killed at once
+CRASH_POINTS = {
+    "after-commit": ("consumer", "copier", "sink", "relay"),   # right after its next commit
+    "mid-batch": ("consumer",),   # halfway through processing a batch of 2 or more, before committing it
+}
 SHAPES = ("majority", "minority")
 BROKER_LABEL = "kchaos.broker.id"
 
@@ -801,9 +804,9 @@ class _Parser:
             if f.target in runs and not runs[f.target]:
                 raise ScenarioError(f"{_display(self.path)}: faults: {f.action} {f.target}: the scenario runs no "
                                     f"{f.target} (runs: {', '.join(k for k, v in runs.items() if v)})")
-            if f.point and f.target not in POINT_ROLES:
-                raise ScenarioError(f"{_display(self.path)}: faults: crash {f.target} takes no point (crash points: "
-                                    f"{', '.join(POINT_ROLES)}, between their commit and what must follow it)")
+            if f.point and f.target not in CRASH_POINTS[f.point]:
+                raise ScenarioError(f"{_display(self.path)}: faults: crash {f.target} has no point {f.point} "
+                                    f"(workers with it: {', '.join(CRASH_POINTS[f.point])})")
             if f.target == "copier" and copier is None:
                 raise ScenarioError(f"{_display(self.path)}: faults: crash copier needs a copier: section "
                                     "(the scenario runs no copier)")
@@ -1259,7 +1262,7 @@ class _Parser:
         if "direction" in m:
             out["direction"] = self.word(m["direction"], f"{field}.direction", "a direction", DIRECTIONS)
         if "point" in m:
-            out["point"] = self.word(m["point"], f"{field}.point", "a crash point", CRASH_POINTS)
+            out["point"] = self.word(m["point"], f"{field}.point", "a crash point", tuple(CRASH_POINTS))
         if action == "split":
             if ("groups" in m) == ("shape" in m):
                 raise self.error(m.get("shape", node), field, "give exactly one of groups or shape "

@@ -222,8 +222,8 @@ def _fields() -> dict[str, dict[str, dict]]:
                                       f"loss: chance each packet is dropped, in steps of {sc.MIN_PROBABILITY:g}"),
             "rate": _described({"type": "string", "maxLength": 40, "pattern": _stripped(_any_case(sc._RATE_RE.pattern))},
                                "bandwidth: 8kbit to 100gbit, e.g. 1mbit"),
-            "point": _described(_words(sc.CRASH_POINTS), f"crash of {', '.join(sc.POINT_ROLES)}: at its next "
-                                                         "crash point, not at once"),
+            "point": _described(_words(tuple(sc.CRASH_POINTS)), "crash: at the worker's next crash point, not at once ("
+                                + "; ".join(f"{p}: {', '.join(roles)}" for p, roles in sc.CRASH_POINTS.items()) + ")"),
             "latency": _described(_duration(low=sc.MIN_LATENCY, high=sc.MAX_LATENCY), "delay: added to each packet"),
             "latency_jitter": _described(_duration(positive=False, high=sc.MAX_LATENCY),
                                          "delay: ± around latency (at most latency)"),

@@ -1,6 +1,7 @@
 """The end of a reader: it stops when its group has read every partition to the ends captured at the deadline,
 and the consumer's processing records a batch as the mode and process_time say."""
 
+import signal
 import time
 from collections import namedtuple
 
@@ -132,10 +133,20 @@ def test_with_no_work_per_record_a_batch_is_processed_and_recorded_at_once(tmp_p
     process(records, ids, 0.0, w, lambda: False, counters, worker=2)
     w.close()
     ev = history.read_file(tmp_path / "consumer-2.bin")
-    assert w.writes == 1 and counters["processed"] == 5
+    assert w.writes == 2 and counters["processed"] == 5   # each half in one write (the crash point between)
     assert (ev["kind"] == PROCESS).all() and ev["seq"].tolist() == [0, 1, 2, 3, 4]
     assert ev["offset"].tolist() == [100, 101, 102, 103, 104] and (ev["partition"] == 1).all()
-    assert (ev["worker"] == 2).all() and (ev["pid"] == 3).all() and len(np.unique(ev["t"])) == 1
+    assert (ev["worker"] == 2).all() and (ev["pid"] == 3).all() and len(np.unique(ev["t"][:2])) == 1
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.001])
+@pytest.mark.parametrize("n, before", [(5, 2), (2, 1), (1, None), (0, None)])
+def test_the_mid_batch_crash_point_comes_once_half_a_batch_is_processed(tmp_path, pause, n, before):
+    """A consumer killed there has processed records it never committed (commit-after-process processes them
+    again) and committed records it never processed (commit-before-process skips them): both every time."""
+    w, counters, seen = CountingWriter(tmp_path / "consumer-0.bin"), {"processed": 0}, []
+    process(*batch(n), pause, w, lambda: False, counters, midway=lambda: seen.append(counters["processed"]))
+    assert seen == ([] if before is None else [before]) and counters["processed"] == n
 
 
 def test_with_work_per_record_each_record_is_its_own_event_and_a_deadline_cuts_the_batch(tmp_path):
@@ -163,3 +174,21 @@ def test_the_drain_ends_are_read_again_until_the_high_watermarks_stop_moving():
     assert len(slept) == 3
     moving = iter(range(100))
     assert settled(lambda: {0: next(moving)}, 0.3, 0.9, lambda s: None) == {0: 3}   # bounded: the last read
+
+
+def test_a_worker_dies_only_at_the_crash_point_the_launcher_asked_for(tmp_path, monkeypatch):
+    from kafka_chaos.workload import CRASH_POINT, Worker
+    worker = Worker.__new__(Worker)
+    worker.run_dir, worker.role, worker.instance = tmp_path, "consumer", 0
+    kills = []
+    monkeypatch.setattr("os.kill", lambda pid, sig: kills.append(sig))
+    flag = tmp_path / CRASH_POINT.format(role="consumer")
+    flag.write_text("mid-batch")
+    worker.crash_point()   # after-commit: not what was asked
+    assert kills == [] and flag.exists()
+    flag.write_text("")    # the launcher still writing it
+    worker.crash_point("mid-batch")
+    assert kills == [] and flag.exists()
+    flag.write_text("mid-batch")
+    worker.crash_point("mid-batch")
+    assert kills == [signal.SIGKILL] and not flag.exists()

@@ -1339,8 +1339,12 @@ def test_a_crash_point_only_for_workers_that_have_one(where):
     s = loads(doc(extra="sink: {}", faults=[point % "sink"]), str(where / "s.yaml"))
     assert s.faults[0].point == "after-commit"
     assert loads(doc(faults=[point % "consumer"]), str(where / "s.yaml")).faults[0].point == "after-commit"
-    with pytest.raises(ScenarioError, match="crash producer takes no point"):
+    with pytest.raises(ScenarioError, match="crash producer has no point after-commit"):
         loads(doc(faults=[point % "producer"]), str(where / "s.yaml"))
+    mid = point.replace("after-commit", "mid-batch")
+    assert loads(doc(faults=[mid % "consumer"]), str(where / "s.yaml")).faults[0].point == "mid-batch"
+    with pytest.raises(ScenarioError, match=r"crash sink has no point mid-batch \(workers with it: consumer\)"):
+        loads(doc(extra="sink: {}", faults=[mid % "sink"]), str(where / "s.yaml"))
     message = error(where, doc(extra="sink: {}", faults=["{at: 1s, action: crash, target: sink, point: soon, duration: 1s}"]))
     assert "faults[0].point: 'soon' is not a crash point" in message, message
 

@@ -47,15 +47,16 @@ class Worker:
             self.counters["assigned"] = len(client.assignment())
             self.publish(force=True)
 
-    def crash_point(self) -> None:
-        """Die here (SIGKILL, nothing flushed) if the runner asked for it: a fault `crash` with `point:
-        after-commit` lands exactly between a worker's commit and what must follow it (the consumer's processing
-        or next poll, the copier's offsets commit, the sink's Kafka commit, the relay's marking rows sent), the
-        window a random crash rarely hits."""
+    def crash_point(self, point: str = "after-commit") -> None:
+        """Die here (SIGKILL, nothing flushed) if the runner asked for a crash at `point`: a fault `crash` with
+        `point: after-commit` lands exactly between a worker's commit and what must follow it (the consumer's
+        processing or next poll, the copier's offsets commit, the sink's Kafka commit, the relay's marking rows
+        sent); `point: mid-batch` between the consumer's processing of half a batch and its commit. Those are
+        windows a random crash may miss (a consumer waiting in a rebalance has nothing uncommitted)."""
         flag = self.run_dir / CRASH_POINT.format(role=self.role)
-        if flag.exists():
+        if flag.exists() and _read(flag) == point:   # the launcher writes the point it asks for
             flag.unlink(missing_ok=True)
-            print(f"{self.role}-{self.instance}: crash point reached: SIGKILL", flush=True)
+            print(f"{self.role}-{self.instance}: crash point {point} reached: SIGKILL", flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
     def publish(self, force: bool = False) -> None:
@@ -81,3 +82,11 @@ def read_status(run_dir: Path) -> dict[str, dict]:
         if isinstance(data, dict):
             out[path.stem] = data
     return out
+
+
+def _read(flag: Path) -> str:
+    """A crash point flag's text; "" while the launcher is still writing it or once it is gone."""
+    try:
+        return flag.read_text(errors="replace")[:40]
+    except OSError:
+        return ""
