@@ -26,6 +26,12 @@ from kafka_chaos.errors import UsageError
 EVIDENCE_TYPES = ("lost", "unread", "unaudited", "log_duplicate", "reprocessed", "reordered",
                   "inconsistent_offset", "phantom", "foreign", "aborted_read", "lost_effect",
                   "duplicate_effect", "aborted_effect")   # + torn_transaction
+# What an anomaly's time is, per evidence type, where it is not its first record's send time (the report names
+# the fault nearest to that time, and how far from it)
+EVIDENCE_TIME = {"reprocessed": "record processed again", "aborted_read": "record processed",
+                 "inconsistent_offset": "offset first read", "phantom": "record first seen",
+                 "foreign": "record first seen", "torn_transaction": "transaction ended",
+                 "dangling_transaction": "last record sent"}
 AUDIT = "audit.json"
 WARNINGS = "warnings.txt"
 
@@ -160,7 +166,7 @@ def reconcile(rows: columns.Rows, timeline: list[dict], expect: dict[str, int | 
         anomalies.extend(found[:max_evidence])
     anomalies.extend(r.txn_evidence[:max_evidence])
     for a in anomalies:
-        a["near_fault"] = _near_fault(faults, a["t"], t0)
+        a["near_fault"] = _near_fault(faults, a["t"], t0, EVIDENCE_TIME.get(a["type"], "record sent"))
         a["t"] = round(a["t"] - t0, 3)
     anomalies.sort(key=lambda a: a["t"])
     violations = check_expect(counts, expect, unmeasured(effects is not None, transactional))
@@ -784,9 +790,9 @@ def _seconds(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e15
 
 
-def _near_fault(faults: tuple[np.ndarray, list[dict]], t: float, t0: float) -> str | None:
+def _near_fault(faults: tuple[np.ndarray, list[dict]], t: float, t0: float, when: str = "record sent") -> str | None:
     """'kill leader(chaos,0) -> broker 2 at +12.3s (record sent 0.4s after it)': the applied fault
-    nearest to t, the send time of the anomaly's first record."""
+    nearest to t, the anomaly's time (`when` says what happened then: EVIDENCE_TIME)."""
     times, entries = faults
     if not len(times):
         return None
@@ -796,6 +802,6 @@ def _near_fault(faults: tuple[np.ndarray, list[dict]], t: float, t0: float) -> s
     what = f"{e.get('action', '?')} {e.get('target', '?')}"
     if e.get("resolved"):
         what += f" -> {e['resolved']}"
-    return f"{what} at +{at - t0:.1f}s (record sent {abs(t - at):.1f}s {'after' if t >= at else 'before'} it)"
+    return f"{what} at +{at - t0:.1f}s ({when} {abs(t - at):.1f}s {'after' if t >= at else 'before'} it)"
 
 

@@ -100,6 +100,15 @@ def test_reprocessed_same_offset_twice():
     assert a["t"] == pytest.approx(5.0)   # the first re-processing, not the original one
 
 
+def test_the_fault_near_an_anomaly_says_what_happened_at_the_anomalys_time():
+    """A re-delivery's time is its second processing, not a send: the text must not call it a send."""
+    v = run(clean(4), events(PROCESS, 1, [2, 3], [106.0, 106.1], 0, [2, 3]), timeline=TIMELINE[:1])
+    [a] = v.anomalies
+    assert a["near_fault"] == "pause broker(1) -> broker 1 at +5.0s (record processed again 1.0s after it)"
+    lost = run(events(SEND, 1, [0], 104.0), events(ACK, 1, [0], 104.1, 0, [0]), timeline=TIMELINE[:1])
+    assert lost.anomalies[0]["near_fault"] == "pause broker(1) -> broker 1 at +5.0s (record sent 1.0s before it)"
+
+
 def test_reordered_lower_seq_at_higher_offset():
     seqs, offsets = [0, 1, 2, 3, 4], [0, 1, 3, 2, 4]   # seq 3 landed before seq 2
     v = run(events(SEND, 1, seqs, 100.0), events(ACK, 1, seqs, 100.1, 0, offsets),
