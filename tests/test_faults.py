@@ -532,3 +532,13 @@ def test_per_broker_runs_brokers_side_by_side_each_brokers_calls_in_order_and_ha
     assert [r[1] if r[0] else str(r[1]) for r in results] == ["1-a", "2-a", "broker 1 failed", "3-a", "1-c"]
     assert [n for b, n in seen if b == 1] == ["a", "bad", "c"]   # one broker's calls in order, after a failure too
     assert most[0] == 3   # three brokers at once, never two calls of one broker
+
+
+def test_a_workers_pid_is_on_record_as_soon_as_it_is_launched(tmp_path, monkeypatch):
+    """kchaos SIGKILLed a second after it launched a worker (still importing, its own status not yet written):
+    `kchaos heal` finds that worker through the status file the launcher wrote."""
+    import types
+    from kafka_chaos.workload import launcher, read_status
+    monkeypatch.setattr(launcher.subprocess, "Popen", lambda *a, **k: types.SimpleNamespace(pid=4242))
+    launcher.Workers(tmp_path, {"counts": {}}).start("producer", 10)
+    assert read_status(tmp_path)["producer-0"]["pid"] == 4242

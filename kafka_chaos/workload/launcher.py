@@ -36,6 +36,10 @@ class Workers:
         proc = subprocess.Popen([sys.executable, "-m", f"kafka_chaos.workload.{role}", str(self.run_dir), str(instance)],
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[role].append(proc)
+        # its pid on record at once (the worker publishes it too, once its imports are done, which took seconds
+        # under load): `kchaos heal` after a SIGKILLed kchaos finds a worker that had not got that far
+        (self.run_dir / "status").mkdir(exist_ok=True)
+        write_atomic(self.run_dir / "status" / f"{role}-{instance}.json", json.dumps({"pid": proc.pid, "t": time.time()}))
         return f"{role}-{instance} (pid {proc.pid})"
 
     def current(self, role: str) -> subprocess.Popen | None:

@@ -61,8 +61,9 @@ def second_cluster(cluster):
 # Shipped scenarios that fault brokers, run one after another on the second cluster in the background (a
 # `kchaos matrix` on its project and ports) while the tests on the first cluster go on; test_6_beside asserts on
 # them, by when they have long finished.
-BESIDE = ("at-least-once-leader-kill", "at-most-once-broker-pause", "acks1-isolate-leader")
-BESIDE_LIMIT = 900   # seconds the three may take together (each takes 40-60 s alone)
+BESIDE = ("at-least-once-leader-kill", "at-most-once-broker-pause", "acks1-isolate-leader",
+          "transactional-read-committed-broker-kill")
+BESIDE_LIMIT = 900   # seconds the four may take together (each takes 40-60 s alone)
 
 
 @pytest.fixture(scope="session")

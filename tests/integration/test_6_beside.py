@@ -1,8 +1,9 @@
 """Shipped scenarios that fault brokers, asserted here after they ran on the second cluster in the background
 (conftest's `beside`: one `kchaos matrix` on its own compose project and ports, started with the session), side
 by side with the tests on the first cluster: no loss where Kafka guarantees none, and loss where the configuration
-allows it. (The read_committed copier under broker faults runs alone, in test_7_exactly_once.py: beside tests on
-the first cluster, its restarted copier once waited out init_transactions' 60 s.)
+allows it. (The read_committed copier under broker faults runs there too; test_7_exactly_once.py asserts on it. It
+once ran alone because its restarted copier had waited out init_transactions' 60 s; the copier now tries a fresh
+client after 20 s.)
 """
 
 import json

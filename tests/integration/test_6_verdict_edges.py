@@ -41,8 +41,9 @@ expect: {lost: 0}
 def test_the_drain_deadline_holds_and_unreached_records_are_unread_not_lost(healthy, tmp_path):
     result = runner.run(load(SLOW_CONSUMER), runs_dir=tmp_path, keep_cluster=True)
     c, v = result.verdict.counts, result.verdict
-    # 400/s for 8 s against at most 50/s processed: thousands are never reached
-    assert c["acked"] > 2000 and c["unread"] > 1000, c
+    # 400/s for 8 s against at most 50/s processed (650 in 13 s): most are never reached, however late the
+    # producer started on a loaded machine
+    assert c["acked"] > 1500 and c["unread"] > c["acked"] // 3, c
     assert c["lost"] == c["lost_in_log"] == c["lost_from_log"] == 0, c
     assert c["acked"] == c["consumed"] + c["unread"]
     assert not v.complete and not v.passed and v.violations == []

@@ -89,7 +89,8 @@ def test_a_fenced_producer_stops_and_only_committed_transactions_are_visible(sid
 def test_copier_without_a_rewind_after_abort_loses_the_aborted_inputs(side_by_side):
     code, c, report = result(side_by_side, "transform-no-seek")
     assert code == 0 and c["lost_effects"] > 0 and c["duplicate_effects"] == 0, c
-    assert c["effects"] + c["lost_effects"] == c["acked"], c   # every lost one is an input of an aborted copy
+    # every lost one is an input of an aborted copy (a record in the log whose ack never came may be copied too)
+    assert c["acked"] <= c["effects"] + c["lost_effects"] <= c["acked"] + c["unacked_present"], c
     assert evidence(report, "lost_effect")
 
 
@@ -102,7 +103,8 @@ def test_copier_committing_offsets_after_the_transaction_copies_twice(side_by_si
 def test_copier_survives_its_crashes_with_exactly_one_copy_each(side_by_side):
     code, c, report = result(side_by_side, "transform-copier-crash")
     assert code == 0 and len(reported(report["faults"], "crash")) == 2, report["faults"]
-    assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+    assert c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+    assert c["acked"] <= c["effects"] <= c["acked"] + c["unacked_present"], c   # unacked, in the log: copied too
     copier = history.read_dir(Path(report["run_dir"]) / "history")["copier"]
     outcomes = copier["flags"][copier["kind"] == history.TXN]
     assert (outcomes == history.TXN_ABORTED).any(), "the copier's own aborts must run in every run"
@@ -112,7 +114,8 @@ def test_copier_survives_its_crashes_with_exactly_one_copy_each(side_by_side):
 def test_inbox_sink_applies_each_record_once_across_crashes(side_by_side, name):
     code, c, _ = result(side_by_side, name)
     assert code == 0, c
-    assert c["effects"] == c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+    assert c["acked"] > 1000 and c["lost_effects"] == 0 and c["duplicate_effects"] == 0, c
+    assert c["acked"] <= c["effects"] <= c["acked"] + c["unacked_present"], c   # unacked, in the log: applied too
 
 
 @pytest.mark.parametrize("name", ["sink-offsets-kafka", "sink-postgresql-offsets-kafka"])
