@@ -433,21 +433,29 @@ class _Reconciler:
         at, ident, bad = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
         for c in seen:
             m = c["pos"] >= 0
-            pos, who = c["pos"][m], c["key"][m]
+            pos, who = _sel(c["pos"], m), _sel(c["key"], m)
             o = np.argsort(pos, kind="stable")
             pos, who = pos[o], who[o]
+            del o
             new = _changes(pos)
-            bad.append(pos[~new & (who != np.r_[who[:1], who[:-1]])])   # two records at one position in this kind
-            pos, who = pos[new], who[new]
-            if len(at):
-                j = np.minimum(np.searchsorted(at, pos), len(at) - 1)
-                hit = at[j] == pos
-                bad.append(pos[hit & (ident[j] != who)])
-            else:
-                hit = np.zeros(len(pos), dtype=bool)
+            again = np.flatnonzero(~new)   # rows at the position of the row before (never the first row)
+            bad.append(pos[again[who[again] != who[again - 1]]])   # two records at one position in this kind
+            pos, who = _sel(pos, new), _sel(who, new)
+            del new, again
+            if not len(at):   # sorted and distinct already: the table itself
+                at, ident = pos, who
+                continue
+            j = np.minimum(np.searchsorted(at, pos), len(at) - 1)
+            hit = at[j] == pos
+            bad.append(pos[hit & (ident[j] != who)])
+            del j
+            if hit.all():   # the usual case: every position was seen by a kind before (no merge, no sort)
+                continue
             merged = np.r_[at, pos[~hit]]
             o = np.argsort(merged, kind="stable")
             at, ident = merged[o], np.r_[ident, who[~hit]][o]
+            del merged, o
+        del at, ident, pos, who
         bad = _distinct(np.concatenate(bad))
         rows = [(c["pos"][h], c["key"][h], c["t"][h]) for c in seen for h in [_member(c["pos"], bad) & (c["pos"] >= 0)]]
         pos, who, t = (np.concatenate([r[i] for r in rows]) for i in range(3))
