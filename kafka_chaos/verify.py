@@ -360,14 +360,20 @@ class _Reconciler:
         pairs = []
         for key, pos in seen:
             m = (key >= 0) & (pos >= 0)
-            pairs.append(_distinct(_group(key[m], pos[m] >> columns.POS_BITS)))
+            pairs.append(_distinct(_group(_sel(key, m), _sel(pos, m) >> columns.POS_BITS)))
         self._groups = _distinct(np.concatenate(pairs))
         roster = np.zeros(0, dtype=np.int64)
         for key, pos in seen:
             m = (key >= 0) & (pos >= 0)
-            k = key[m]
-            gi = np.searchsorted(self._groups, _group(k, pos[m] >> columns.POS_BITS)).astype(np.int64)
-            roster = _distinct(np.r_[roster, _distinct((gi << _SEQ_BITS) | (k & _SEQ_MASK))])
+            k = _sel(key, m)
+            gi = np.searchsorted(self._groups, _group(k, _sel(pos, m) >> columns.POS_BITS)).astype(np.int64, copy=False)
+            ranks = _distinct((gi << _SEQ_BITS) | (k & _SEQ_MASK))
+            del gi, k
+            if len(roster):   # kinds mostly repeat the records of the kinds before: add only the new ones
+                ranks = ranks[~_member(ranks, roster)]
+                roster = _distinct(np.r_[roster, ranks]) if len(ranks) else roster
+            else:
+                roster = ranks
         self._roster = roster
 
     def _log_duplicates(self, key, pos, send_time):
