@@ -400,23 +400,35 @@ class _Reconciler:
         not depend on direction: one record ahead of ten and one behind ten both count 1."""
         key, pos = _pairs(key, pos)
         head = _changes(key, pos >> columns.POS_BITS)
-        k2, f2 = key[head], pos[head]
+        k2, f2 = _sel(key, head), _sel(pos, head)
         del key, pos, head
         p2 = f2 >> columns.POS_BITS
-        _, g = _codes(_group(k2, p2))
+        g = self._group_codes(_group(k2, p2))
         o = _by_group_then_offset(g, f2)
         val = (g[o] << _SEQ_BITS) | (k2[o] & _SEQ_MASK)   # group above the seq bits: one array-wide pass
         del g
         if not len(val):
             return 0, self._cols([], -1, -1, 0.0)
-        before = np.r_[np.int64(-1), np.maximum.accumulate(val)[:-1]]
-        after = np.r_[np.minimum.accumulate(val[::-1])[::-1][1:], np.int64(np.iinfo(np.int64).max)]
         # a record above all before it and below all after it is in every longest increasing
         # subsequence's company: only the others need the (Python) patience sort
-        doubtful = np.flatnonzero(~((val > before) & (val < after)))
+        sure = np.empty(len(val), dtype=bool)
+        sure[0] = True
+        np.greater(val[1:], np.maximum.accumulate(val)[:-1], out=sure[1:])
+        sure[:-1] &= val[:-1] < np.minimum.accumulate(val[::-1])[::-1][1:]
+        sure[-1] &= val[-1] < np.iinfo(np.int64).max
+        doubtful = np.flatnonzero(~sure)
+        del sure
         removed = o[doubtful[~_increasing_members(val[doubtful])]] if len(doubtful) else doubtful
         rk = k2[removed]
         return len(removed), self._cols(rk, p2[removed], columns.off_of(f2[removed]), send_time.of(rk))
+
+    def _group_codes(self, groups: np.ndarray) -> np.ndarray:
+        """Codes of groups that order as the groups do: their index in the roster's sorted groups (which
+        hold every placed row's group), sparing the sort of _codes; _codes when they could pass the 23 bits
+        that _reordered packs them in."""
+        if len(self._groups) >= columns.MAX_PARTITION:
+            return _codes(groups)[1]
+        return np.searchsorted(self._groups, groups).astype(np.int64, copy=False)
 
     def _reprocessed(self, key, pos, t):
         """The same record at the same offset processed more than once; t is the first re-processing.
@@ -696,8 +708,9 @@ def _pairs(key: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return key, pos
     o = _order(key, (pos,))
     key, pos = key[o], pos[o]
+    del o
     new = _changes(key, pos)
-    return key[new], pos[new]
+    return _sel(key, new), _sel(pos, new)
 
 
 def _by_group_then_offset(g: np.ndarray, pos: np.ndarray) -> np.ndarray:
