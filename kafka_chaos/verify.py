@@ -239,7 +239,8 @@ class _Reconciler:
         send_time = _SendTime(sent, sent_t, acked, ack_t)
         self._promised, self._ack_part, self._ack_off, self._send_time = acked, ack_part, ack_off, send_time
         self._audited = audited
-        self._log_keys = self._log_copies = np.zeros(0, dtype=np.int64)   # set by _log_duplicates (audited)
+        self._log_keys = in_log   # the records in the audited log (none without an audit)
+        self._log_copied = self._log_copies = np.zeros(0, dtype=np.int64)   # set by _log_duplicates (audited)
         self._aborted = aborted if transactional else np.zeros(0, dtype=np.int64)
 
         # lost: acked, then absent from the audit (processed or not), or present and never processed
@@ -334,7 +335,7 @@ class _Reconciler:
         starts = np.flatnonzero(_changes(key))
         applied, n = key[starts], np.diff(np.r_[starts, len(key)])
         allowed = np.ones(len(applied), dtype=np.int64) if per_id else \
-            np.maximum(1, _lookup(self._log_keys, self._log_copies, applied, default=1).astype(np.int64))
+            np.maximum(1, _lookup(self._log_copied, self._log_copies, applied, default=1).astype(np.int64))
         extra = n - allowed
         d = starts[extra > 0] + allowed[extra > 0]   # the first effect past the allowed ones
         dk = key[d]
@@ -382,7 +383,8 @@ class _Reconciler:
         key, pos = _pairs(key, pos)
         starts = np.flatnonzero(_changes(key))
         copies = np.diff(np.r_[starts, len(key)])
-        self._log_keys, self._log_copies = key[starts], copies   # how many inputs of each record effects may have
+        several = copies > 1   # records at several positions, and how many (effects may have as many inputs)
+        self._log_copied, self._log_copies = key[starts[several]], copies[several]
         many = np.repeat(copies > 1, copies)   # the few records at several positions: order them by offset
         if many.any():
             i = np.flatnonzero(many)
