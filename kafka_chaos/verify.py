@@ -465,16 +465,15 @@ class _Reconciler:
             if not len(at):   # sorted and distinct already: the table itself
                 at, ident = pos, who
                 continue
-            j = np.minimum(np.searchsorted(at, pos), len(at) - 1)
-            hit = at[j] == pos
-            bad.append(pos[hit & (ident[j] != who)])
-            del j
+            hit = _found(at, ident, pos, who, bad)
             if hit.all():   # the usual case: every position was seen by a kind before (no merge, no sort)
                 continue
-            merged = np.r_[at, pos[~hit]]
-            o = np.argsort(merged, kind="stable")
-            at, ident = merged[o], np.r_[ident, who[~hit]][o]
-            del merged, o
+            pos, who = pos[~hit], who[~hit]   # the new positions, sorted, none in the table
+            at_, ident_ = at, ident
+            del at, ident, hit
+            where = np.searchsorted(at_, pos)   # the table stays sorted: insert them in place of a re-sort
+            at, ident = np.insert(at_, where, pos), np.insert(ident_, where, who)
+            del at_, ident_, where
         del at, ident, pos, who
         bad = _distinct(np.concatenate(bad))
         rows = [(c["pos"][h], c["key"][h], c["t"][h]) for c in seen for h in [_member(c["pos"], bad) & (c["pos"] >= 0)]]
@@ -722,6 +721,19 @@ def _by_group_then_offset(g: np.ndarray, pos: np.ndarray) -> np.ndarray:
     if len(g) and int(g.max()) >= columns.MAX_PARTITION:
         return np.lexsort((pos, g))
     return np.argsort((g << columns.POS_BITS) | (pos & ((1 << columns.POS_BITS) - 1)), kind="stable")
+
+
+def _found(at: np.ndarray, ident: np.ndarray, pos: np.ndarray, who: np.ndarray, bad: list) -> np.ndarray:
+    """Which positions `pos` are in the sorted distinct `at`; appends to `bad` those where `ident` (the record
+    at `at`) is not `who`. A slice at a time, so the index arrays stay small beside whole columns."""
+    hit = np.empty(len(pos), dtype=bool)
+    for s in range(0, len(pos), columns.CHUNK):
+        p, w = pos[s:s + columns.CHUNK], who[s:s + columns.CHUNK]
+        j = np.minimum(np.searchsorted(at, p), len(at) - 1)
+        h = hit[s:s + columns.CHUNK]
+        np.equal(at[j], p, out=h)
+        bad.append(p[h & (ident[j] != w)])
+    return hit
 
 
 def _sel(a: np.ndarray, m: np.ndarray) -> np.ndarray:
