@@ -208,6 +208,7 @@ class _Reconciler:
         acked, (ack_t, ack_pos) = _first(akey, (at_,), at_, _sel(A["pos"], ak))
         del akey, at_
         ack_part, ack_off = columns.part_of(ack_pos), columns.off_of(ack_pos)
+        del ack_pos
         errored = _distinct(E["key"])
         processed = _distinct(_sel(R["key"], rk))
         lkey, lpos = _sel(L["key"], lk), _sel(L["pos"], lk)
@@ -252,6 +253,7 @@ class _Reconciler:
             si = np.searchsorted(in_log, stays)
             reach = _Reach(_sel(R["pos"], done), C["pos"])
             stay_part, stay_off = columns.part_of(log_pos[si]), columns.off_of(log_pos[si])
+            del log_pos   # its last use: not held through the checks below
             beyond = stay_off >= reach.of(stay_part)
             skipped, unread = ~beyond, beyond
             dups = self._log_duplicates(lkey, lpos, send_time)
