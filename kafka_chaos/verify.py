@@ -406,11 +406,15 @@ class _Reconciler:
         head = _changes(key, pos >> columns.POS_BITS)
         k2, f2 = _sel(key, head), _sel(pos, head)
         del key, pos, head
-        p2 = f2 >> columns.POS_BITS
-        g = self._group_codes(_group(k2, p2))
+        g = self._group_codes(_group(k2, f2 >> columns.POS_BITS))
         o = _by_group_then_offset(g, f2)
-        val = (g[o] << _SEQ_BITS) | (k2[o] & _SEQ_MASK)   # group above the seq bits: one array-wide pass
+        val = g[o]   # group above the seq bits: one array-wide pass (built in place: no whole-column temporaries)
         del g
+        val <<= _SEQ_BITS
+        seq = k2[o]
+        seq &= _SEQ_MASK
+        val |= seq
+        del seq
         if not len(val):
             return 0, self._cols([], -1, -1, 0.0)
         # a record above all before it and below all after it is in every longest increasing
@@ -424,7 +428,8 @@ class _Reconciler:
         del sure
         removed = o[doubtful[~_increasing_members(val[doubtful])]] if len(doubtful) else doubtful
         rk = k2[removed]
-        return len(removed), self._cols(rk, p2[removed], columns.off_of(f2[removed]), send_time.of(rk))
+        return len(removed), self._cols(rk, f2[removed] >> columns.POS_BITS, columns.off_of(f2[removed]),
+                                        send_time.of(rk))
 
     def _group_codes(self, groups: np.ndarray) -> np.ndarray:
         """Codes of groups that order as the groups do: their index in the roster's sorted groups (which
@@ -768,7 +773,7 @@ def _group(keys: np.ndarray, part: np.ndarray) -> np.ndarray:
 def _distinct(a: np.ndarray) -> np.ndarray:
     """Sorted distinct values (np.unique's hash path is many times slower than a sort here)."""
     s = np.sort(a, kind="stable")   # timsort: fast on the nearly sorted columns of a history
-    return s[_changes(s)]
+    return _sel(s, _changes(s))      # s is our own copy: returned as is when already distinct
 
 
 def _codes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
