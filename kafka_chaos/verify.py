@@ -360,24 +360,23 @@ class _Reconciler:
         """Rank of each record among its producer's records in a partition: evidence runs are contiguous
         in that order, so a range survives a producer spreading seqs over partitions. Built kind by kind
         from the distinct (record, partition) pairs of every placed row (no array of all rows at once)."""
-        pairs = []
-        for key, pos in seen:
-            m = (key >= 0) & (pos >= 0)
-            pairs.append(_distinct(_group(_sel(key, m), _sel(pos, m) >> columns.POS_BITS)))
-        self._groups = _distinct(np.concatenate(pairs))
+        none = np.zeros(0, dtype=np.int64)
+        pairs = [_distinct(_group(k, p >> columns.POS_BITS)) for key, pos in seen for k, p in _placed(key, pos)]
+        self._groups = _distinct(np.concatenate(pairs + [none]))
         roster = np.zeros(0, dtype=np.int64)
         for key, pos in seen:
-            m = (key >= 0) & (pos >= 0)
-            k = _sel(key, m)
-            gi = np.searchsorted(self._groups, _group(k, _sel(pos, m) >> columns.POS_BITS)).astype(np.int64, copy=False)
-            ranks = _distinct((gi << _SEQ_BITS) | (k & _SEQ_MASK))
-            del gi, k
+            ranks = _distinct(np.concatenate([self._ranks(k, p) for k, p in _placed(key, pos)] + [none]))
             if len(roster):   # kinds mostly repeat the records of the kinds before: add only the new ones
                 ranks = ranks[~_member(ranks, roster)]
                 roster = _distinct(np.r_[roster, ranks]) if len(ranks) else roster
             else:
                 roster = ranks
         self._roster = roster
+
+    def _ranks(self, key, pos):
+        """(group index << _SEQ_BITS) | seq of placed records: where _set_roster ranks them."""
+        gi = np.searchsorted(self._groups, _group(key, pos >> columns.POS_BITS)).astype(np.int64, copy=False)
+        return (gi << _SEQ_BITS) | (key & _SEQ_MASK)
 
     def _log_duplicates(self, key, pos, send_time):
         """A record at more than one offset of the audited log: each copy past the first, and evidence. Keeps each
@@ -743,6 +742,15 @@ def _found(at: np.ndarray, ident: np.ndarray, pos: np.ndarray, who: np.ndarray, 
     return hit
 
 
+def _placed(key: np.ndarray, pos: np.ndarray):
+    """(key, pos) of the rows of this run's records at a position, columns.CHUNK rows at a time: the
+    temporaries of a whole-column expression over them would be as long as the columns."""
+    for s in range(0, len(key), columns.CHUNK):
+        k, p = key[s:s + columns.CHUNK], pos[s:s + columns.CHUNK]
+        m = (k >= 0) & (p >= 0)
+        yield _sel(k, m), _sel(p, m)
+
+
 def _sel(a: np.ndarray, m: np.ndarray) -> np.ndarray:
     """a[m], without the copy when m keeps every row (the usual case: most rows are this run's records)."""
     return a if m.all() else a[m]
@@ -802,9 +810,13 @@ def _changes(*cols: np.ndarray) -> np.ndarray:
 
 def _member(query: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """query in keys, for sorted distinct `keys` (np.isin would first np.unique the query)."""
+    out = np.zeros(len(query), dtype=bool)
     if not len(keys):
-        return np.zeros(len(query), dtype=bool)
-    return keys[np.minimum(np.searchsorted(keys, query), len(keys) - 1)] == query
+        return out
+    for s in range(0, len(query), columns.CHUNK):   # a slice at a time: no index array as long as the query
+        q = query[s:s + columns.CHUNK]
+        np.equal(keys[np.minimum(np.searchsorted(keys, q), len(keys) - 1)], q, out=out[s:s + columns.CHUNK])
+    return out
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray, default) -> np.ndarray:
