@@ -191,7 +191,8 @@ def _incomplete(counts: dict[str, int], audited: bool) -> list[str]:
 
 class _Reconciler:
     """Computes `counts` and the per-record columns of `evidence` over one concatenated event array.
-    Consumes `rows`: the SEND columns are dropped from it once `sent` is known (memory)."""
+    Consumes `rows`: the SEND columns are dropped from it once `sent` is known, the ACK and POLL columns
+    once the checks that read their rows ran (memory)."""
 
     def __init__(self, rows: columns.Rows, audited: bool, transactional: bool = False):
         self._groups = self._roster = np.zeros(0, dtype=np.int64)
@@ -237,6 +238,11 @@ class _Reconciler:
         # evidence runs group records by every position known for them, acknowledged ones included
         seen = [rows[k] for k in (history.ACK, history.POLL, history.PROCESS, history.LOG)]
         self._set_roster([(c["key"], c["pos"]) for c in seen])
+        inconsistent = self._inconsistent(seen)
+        foreigners = self._foreign(seen[1:])   # polled, processed or in the log
+        processed_or_logged = seen[2:]
+        # no check below reads the acknowledgements' or polls' rows: freed before the log's checks (memory)
+        del A, seen, rows.cols[history.ACK], rows.cols[history.POLL]
         send_time = _SendTime(sent, sent_t, acked, ack_t)
         self._promised, self._ack_part, self._ack_off, self._send_time = acked, ack_part, ack_off, send_time
         self._audited = audited
@@ -273,10 +279,7 @@ class _Reconciler:
         rd = rk & done
         reprocessed = self._reprocessed(_sel(R["key"], rd), _sel(R["pos"], rd), _sel(R["t"], rd))
         del rd
-        inconsistent = self._inconsistent(seen)
-        in_topic = seen[1:]   # polled, processed or in the log
-        foreigners = self._foreign(in_topic)
-        phantoms = self._phantoms(in_topic[1:], sent)
+        phantoms = self._phantoms(processed_or_logged, sent)
 
         self.evidence = {
             "lost": [self._cols(gk, ack_part[gone], ack_off[gone], send_time.of(gk), where="from_log"),
@@ -460,21 +463,15 @@ class _Reconciler:
         for c in seen:
             m = c["pos"] >= 0
             pos, who = _sel(c["pos"], m), _sel(c["key"], m)
-            o = np.argsort(pos, kind="stable")
-            pos, who = pos[o], who[o]
-            del o
-            new = _changes(pos)
-            again = np.flatnonzero(~new)   # rows at the position of the row before (never the first row)
-            bad.append(pos[again[who[again] != who[again - 1]]])   # two records at one position in this kind
-            pos, who = _sel(pos, new), _sel(who, new)
-            del new, again
-            if not len(at):   # sorted and distinct already: the table itself
-                at, ident = pos, who
+            if not len(at):   # the first kind's positions are the table
+                at, ident = _by_position(pos, who, bad)
                 continue
+            # a row at a position of the table holding another record is inconsistent, whether its kind holds
+            # one record there or several (they cannot all be the table's); only the rest are sorted
             hit = _found(at, ident, pos, who, bad)
             if hit.all():   # the usual case: every position was seen by a kind before (no merge, no sort)
                 continue
-            pos, who = pos[~hit], who[~hit]   # the new positions, sorted, none in the table
+            pos, who = _by_position(pos[~hit], who[~hit], bad)   # the new positions, none in the table
             at_, ident_ = at, ident
             del at, ident, hit
             where = np.searchsorted(at_, pos)   # the table stays sorted: insert them in place of a re-sort
@@ -727,6 +724,18 @@ def _by_group_then_offset(g: np.ndarray, pos: np.ndarray) -> np.ndarray:
     if len(g) and int(g.max()) >= columns.MAX_PARTITION:
         return np.lexsort((pos, g))
     return np.argsort((g << columns.POS_BITS) | (pos & ((1 << columns.POS_BITS) - 1)), kind="stable")
+
+
+def _by_position(pos: np.ndarray, who: np.ndarray, bad: list) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct positions and the record of each one's first row; appends to `bad` the positions
+    whose rows hold more than one record."""
+    o = np.argsort(pos, kind="stable")
+    pos, who = pos[o], who[o]
+    del o
+    new = _changes(pos)
+    again = np.flatnonzero(~new)   # rows at the position of the row before (never the first row)
+    bad.append(pos[again[who[again] != who[again - 1]]])
+    return _sel(pos, new), _sel(who, new)
 
 
 def _found(at: np.ndarray, ident: np.ndarray, pos: np.ndarray, who: np.ndarray, bad: list) -> np.ndarray:
