@@ -235,6 +235,23 @@ class _Reconciler:
                           "torn_transactions": len(self.txn_evidence), "dangling_transactions": len(dangling)}
             self.txn_evidence += dangling
 
+        # lost: acked, then absent from the audit (processed or not), or present and never processed
+        ai = np.flatnonzero(~_member(acked, processed))
+        unprocessed = acked[ai]
+        if audited:
+            gone = ~_member(acked, in_log)
+            stays = unprocessed[_member(unprocessed, in_log)]
+            si = np.searchsorted(in_log, stays)
+            reach = _Reach(_sel(R["pos"], done), C["pos"])
+            stay_part, stay_off = columns.part_of(log_pos[si]), columns.off_of(log_pos[si])
+            beyond = stay_off >= reach.of(stay_part)
+            skipped, unread = ~beyond, beyond
+        else:
+            gone = np.zeros(len(acked), dtype=bool)
+            stays = stay_part = stay_off = np.zeros(0, dtype=np.int64)
+            skipped = unread = np.zeros(0, dtype=bool)
+        del log_pos, ak, lk   # their last use: not held through the checks below
+
         # evidence runs group records by every position known for them, acknowledged ones included
         seen = [rows[k] for k in (history.ACK, history.POLL, history.PROCESS, history.LOG)]
         self._set_roster([(c["key"], c["pos"]) for c in seen])
@@ -250,25 +267,11 @@ class _Reconciler:
         self._log_copied = self._log_copies = np.zeros(0, dtype=np.int64)   # set by _log_duplicates (audited)
         self._aborted = aborted if transactional else np.zeros(0, dtype=np.int64)
 
-        # lost: acked, then absent from the audit (processed or not), or present and never processed
-        ai = np.flatnonzero(~_member(acked, processed))
-        unprocessed = acked[ai]
         if audited:
-            gone = ~_member(acked, in_log)
-            stays = unprocessed[_member(unprocessed, in_log)]
-            si = np.searchsorted(in_log, stays)
-            reach = _Reach(_sel(R["pos"], done), C["pos"])
-            stay_part, stay_off = columns.part_of(log_pos[si]), columns.off_of(log_pos[si])
-            del log_pos   # its last use: not held through the checks below
-            beyond = stay_off >= reach.of(stay_part)
-            skipped, unread = ~beyond, beyond
             dups = self._log_duplicates(lkey, lpos, send_time)
             reordered = self._reordered(lkey, lpos, send_time)
             del lkey, lpos
         else:
-            gone = np.zeros(len(acked), dtype=bool)
-            stays = stay_part = stay_off = np.zeros(0, dtype=np.int64)
-            skipped = unread = np.zeros(0, dtype=bool)
             dups = reordered = (0, self._cols([], -1, -1, 0.0))
         ui = ai if not audited else ai[:0]      # without an audit, unprocessed means unknown, not lost
         unaudited = acked[ui]
