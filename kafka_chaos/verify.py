@@ -208,14 +208,14 @@ class _Reconciler:
         akey, at_ = _sel(A["key"], ak), _sel(A["t"], ak)
         acked, (ack_t, ack_pos) = _first(akey, (at_,), at_, _sel(A["pos"], ak))
         del akey, at_
-        ack_part, ack_off = columns.part_of(ack_pos), columns.off_of(ack_pos)
-        del ack_pos
         errored = _distinct(E["key"])
         processed = _distinct(_sel(R["key"], rk))
         lkey, lpos = _sel(L["key"], lk), _sel(L["pos"], lk)
         in_log, (log_pos,) = _first(lkey, (_swap(lpos),), lpos)   # lowest offset, then partition
         txn_counts = {}
         if transactional:   # promised = in a committed transaction, acknowledged one by one or not
+            ack_part, ack_off = columns.part_of(ack_pos), columns.off_of(ack_pos)
+            ack_pos = None   # replaced by the promised records' ack_part and ack_off below
             X = rows[history.TXN]
             txns = _Transactions(X["key"], X["last"], X["flags"], X["t"], sent, self.pids)
             dpos = R["pos"][done]
@@ -260,6 +260,9 @@ class _Reconciler:
         processed_or_logged = seen[2:]
         # no check below reads the acknowledgements' or polls' rows: freed before the log's checks (memory)
         del A, seen, rows.cols[history.ACK], rows.cols[history.POLL]
+        if ack_pos is not None:   # derived only now: two whole columns less during the checks above
+            ack_part, ack_off = columns.part_of(ack_pos), columns.off_of(ack_pos)
+        del ack_pos
         send_time = _SendTime(sent, sent_t, acked, ack_t)
         self._promised, self._ack_part, self._ack_off, self._send_time = acked, ack_part, ack_off, send_time
         self._audited = audited
