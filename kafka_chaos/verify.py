@@ -198,7 +198,8 @@ def _incomplete(counts: dict[str, int], audited: bool) -> list[str]:
 
 class _Reconciler:
     """Computes `counts` and the per-record columns of `evidence` over one concatenated event array.
-    Consumes `rows`: the SEND columns are dropped from it once `sent` is known (memory)."""
+    Consumes `rows`: the SEND columns are dropped from it once `sent` is known, the ACK and POLL columns
+    once the checks that read their rows ran (memory)."""
 
     def __init__(self, rows: columns.Rows, audited: bool, transactional: bool = False):
         self._groups = self._roster = np.zeros(0, dtype=np.int64)
@@ -214,13 +215,14 @@ class _Reconciler:
         akey, at_ = _sel(A["key"], ak), _sel(A["t"], ak)
         acked, (ack_t, ack_pos) = _first(akey, (at_,), at_, _sel(A["pos"], ak))
         del akey, at_
-        ack_part, ack_off = columns.part_of(ack_pos), columns.off_of(ack_pos)
         errored = _distinct(E["key"])
         processed = _distinct(_sel(R["key"], rk))
         lkey, lpos = _sel(L["key"], lk), _sel(L["pos"], lk)
         in_log, (log_pos,) = _first(lkey, (_swap(lpos),), lpos)   # lowest offset, then partition
         txn_counts = {}
         if transactional:   # promised = in a committed transaction, acknowledged one by one or not
+            ack_part, ack_off = columns.part_of(ack_pos), columns.off_of(ack_pos)
+            ack_pos = None   # replaced by the promised records' ack_part and ack_off below
             X = rows[history.TXN]
             txns = _Transactions(X["key"], X["last"], X["flags"], X["t"], sent, self.pids)
             dpos = R["pos"][done]
@@ -240,15 +242,6 @@ class _Reconciler:
                           "torn_transactions": len(self.txn_evidence), "dangling_transactions": len(dangling)}
             self.txn_evidence += dangling
 
-        # evidence runs group records by every position known for them, acknowledged ones included
-        seen = [rows[k] for k in (history.ACK, history.POLL, history.PROCESS, history.LOG)]
-        self._set_roster([(c["key"], c["pos"]) for c in seen])
-        send_time = _SendTime(sent, sent_t, acked, ack_t)
-        self._promised, self._ack_part, self._ack_off, self._send_time = acked, ack_part, ack_off, send_time
-        self._audited = audited
-        self._log_keys = self._log_copies = np.zeros(0, dtype=np.int64)   # set by _log_duplicates (audited)
-        self._aborted = aborted if transactional else np.zeros(0, dtype=np.int64)
-
         # lost: acked, then absent from the audit (processed or not), or present and never processed
         ai = np.flatnonzero(~_member(acked, processed))
         unprocessed = acked[ai]
@@ -260,13 +253,35 @@ class _Reconciler:
             stay_part, stay_off = columns.part_of(log_pos[si]), columns.off_of(log_pos[si])
             beyond = stay_off >= reach.of(stay_part)
             skipped, unread = ~beyond, beyond
-            dups = self._log_duplicates(lkey, lpos, send_time)
-            reordered = self._reordered(lkey, lpos, send_time)
-            del lkey, lpos
         else:
             gone = np.zeros(len(acked), dtype=bool)
             stays = stay_part = stay_off = np.zeros(0, dtype=np.int64)
             skipped = unread = np.zeros(0, dtype=bool)
+        del log_pos, ak, lk   # their last use: not held through the checks below
+
+        # evidence runs group records by every position known for them, acknowledged ones included
+        seen = [rows[k] for k in (history.ACK, history.POLL, history.PROCESS, history.LOG)]
+        self._set_roster([(c["key"], c["pos"]) for c in seen])
+        inconsistent = self._inconsistent(seen)
+        foreigners = self._foreign(seen[1:])   # polled, processed or in the log
+        processed_or_logged = seen[2:]
+        # no check below reads the acknowledgements' or polls' rows: freed before the log's checks (memory)
+        del A, seen, rows.cols[history.ACK], rows.cols[history.POLL]
+        if ack_pos is not None:   # derived only now: two whole columns less during the checks above
+            ack_part, ack_off = columns.part_of(ack_pos), columns.off_of(ack_pos)
+        del ack_pos
+        send_time = _SendTime(sent, sent_t, acked, ack_t)
+        self._promised, self._ack_part, self._ack_off, self._send_time = acked, ack_part, ack_off, send_time
+        self._audited = audited
+        self._log_keys = in_log   # the records in the audited log (none without an audit)
+        self._log_copied = self._log_copies = np.zeros(0, dtype=np.int64)   # set by _log_duplicates (audited)
+        self._aborted = aborted if transactional else np.zeros(0, dtype=np.int64)
+
+        if audited:
+            dups = self._log_duplicates(lkey, lpos, send_time)
+            reordered = self._reordered(lkey, lpos, send_time)
+            del lkey, lpos
+        else:
             dups = reordered = (0, self._cols([], -1, -1, 0.0))
         ui = ai if not audited else ai[:0]      # without an audit, unprocessed means unknown, not lost
         unaudited = acked[ui]
@@ -277,10 +292,7 @@ class _Reconciler:
         rd = rk & done
         reprocessed = self._reprocessed(_sel(R["key"], rd), _sel(R["pos"], rd), _sel(R["t"], rd))
         del rd
-        inconsistent = self._inconsistent(seen)
-        in_topic = seen[1:]   # polled, processed or in the log
-        foreigners = self._foreign(in_topic)
-        phantoms = self._phantoms(in_topic[1:], sent)
+        phantoms = self._phantoms(processed_or_logged, sent)
 
         self.evidence = {
             "lost": [self._cols(gk, ack_part[gone], ack_off[gone], send_time.of(gk), where="from_log"),
@@ -341,7 +353,7 @@ class _Reconciler:
         starts = np.flatnonzero(_changes(key))
         applied, n = key[starts], np.diff(np.r_[starts, len(key)])
         allowed = np.ones(len(applied), dtype=np.int64) if per_id else \
-            np.maximum(1, _lookup(self._log_keys, self._log_copies, applied, default=1).astype(np.int64))
+            np.maximum(1, _lookup(self._log_copied, self._log_copies, applied, default=1).astype(np.int64))
         extra = n - allowed
         d = starts[extra > 0] + allowed[extra > 0]   # the first effect past the allowed ones
         dk = key[d]
@@ -364,18 +376,23 @@ class _Reconciler:
         """Rank of each record among its producer's records in a partition: evidence runs are contiguous
         in that order, so a range survives a producer spreading seqs over partitions. Built kind by kind
         from the distinct (record, partition) pairs of every placed row (no array of all rows at once)."""
-        pairs = []
-        for key, pos in seen:
-            m = (key >= 0) & (pos >= 0)
-            pairs.append(_distinct(_group(key[m], pos[m] >> columns.POS_BITS)))
-        self._groups = _distinct(np.concatenate(pairs))
+        none = np.zeros(0, dtype=np.int64)
+        pairs = [_distinct(_group(k, p >> columns.POS_BITS)) for key, pos in seen for k, p in _placed(key, pos)]
+        self._groups = _distinct(np.concatenate(pairs + [none]))
         roster = np.zeros(0, dtype=np.int64)
         for key, pos in seen:
-            m = (key >= 0) & (pos >= 0)
-            k = key[m]
-            gi = np.searchsorted(self._groups, _group(k, pos[m] >> columns.POS_BITS)).astype(np.int64)
-            roster = _distinct(np.r_[roster, _distinct((gi << _SEQ_BITS) | (k & _SEQ_MASK))])
+            ranks = _distinct(np.concatenate([self._ranks(k, p) for k, p in _placed(key, pos)] + [none]))
+            if len(roster):   # kinds mostly repeat the records of the kinds before: add only the new ones
+                ranks = ranks[~_member(ranks, roster)]
+                roster = _distinct(np.r_[roster, ranks]) if len(ranks) else roster
+            else:
+                roster = ranks
         self._roster = roster
+
+    def _ranks(self, key, pos):
+        """(group index << _SEQ_BITS) | seq of placed records: where _set_roster ranks them."""
+        gi = np.searchsorted(self._groups, _group(key, pos >> columns.POS_BITS)).astype(np.int64, copy=False)
+        return (gi << _SEQ_BITS) | (key & _SEQ_MASK)
 
     def _log_duplicates(self, key, pos, send_time):
         """A record at more than one offset of the audited log: each copy past the first, and evidence. Keeps each
@@ -383,7 +400,8 @@ class _Reconciler:
         key, pos = _pairs(key, pos)
         starts = np.flatnonzero(_changes(key))
         copies = np.diff(np.r_[starts, len(key)])
-        self._log_keys, self._log_copies = key[starts], copies   # how many inputs of each record effects may have
+        several = copies > 1   # records at several positions, and how many (effects may have as many inputs)
+        self._log_copied, self._log_copies = key[starts[several]], copies[several]
         many = np.repeat(copies > 1, copies)   # the few records at several positions: order them by offset
         if many.any():
             i = np.flatnonzero(many)
@@ -401,23 +419,40 @@ class _Reconciler:
         not depend on direction: one record ahead of ten and one behind ten both count 1."""
         key, pos = _pairs(key, pos)
         head = _changes(key, pos >> columns.POS_BITS)
-        k2, f2 = key[head], pos[head]
+        k2, f2 = _sel(key, head), _sel(pos, head)
         del key, pos, head
-        p2 = f2 >> columns.POS_BITS
-        _, g = _codes(_group(k2, p2))
+        g = self._group_codes(_group(k2, f2 >> columns.POS_BITS))
         o = _by_group_then_offset(g, f2)
-        val = (g[o] << _SEQ_BITS) | (k2[o] & _SEQ_MASK)   # group above the seq bits: one array-wide pass
+        val = g[o]   # group above the seq bits: one array-wide pass (built in place: no whole-column temporaries)
         del g
+        val <<= _SEQ_BITS
+        seq = k2[o]
+        seq &= _SEQ_MASK
+        val |= seq
+        del seq
         if not len(val):
             return 0, self._cols([], -1, -1, 0.0)
-        before = np.r_[np.int64(-1), np.maximum.accumulate(val)[:-1]]
-        after = np.r_[np.minimum.accumulate(val[::-1])[::-1][1:], np.int64(np.iinfo(np.int64).max)]
         # a record above all before it and below all after it is in every longest increasing
         # subsequence's company: only the others need the (Python) patience sort
-        doubtful = np.flatnonzero(~((val > before) & (val < after)))
+        sure = np.empty(len(val), dtype=bool)
+        sure[0] = True
+        np.greater(val[1:], np.maximum.accumulate(val)[:-1], out=sure[1:])
+        sure[:-1] &= val[:-1] < np.minimum.accumulate(val[::-1])[::-1][1:]
+        sure[-1] &= val[-1] < np.iinfo(np.int64).max
+        doubtful = np.flatnonzero(~sure)
+        del sure
         removed = o[doubtful[~_increasing_members(val[doubtful])]] if len(doubtful) else doubtful
         rk = k2[removed]
-        return len(removed), self._cols(rk, p2[removed], columns.off_of(f2[removed]), send_time.of(rk))
+        return len(removed), self._cols(rk, f2[removed] >> columns.POS_BITS, columns.off_of(f2[removed]),
+                                        send_time.of(rk))
+
+    def _group_codes(self, groups: np.ndarray) -> np.ndarray:
+        """Codes of groups that order as the groups do: their index in the roster's sorted groups (which
+        hold every placed row's group), sparing the sort of _codes; _codes when they could pass the 23 bits
+        that _reordered packs them in."""
+        if len(self._groups) >= columns.MAX_PARTITION:
+            return _codes(groups)[1]
+        return np.searchsorted(self._groups, groups).astype(np.int64, copy=False)
 
     def _reprocessed(self, key, pos, t):
         """The same record at the same offset processed more than once; t is the first re-processing.
@@ -440,21 +475,22 @@ class _Reconciler:
         at, ident, bad = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
         for c in seen:
             m = c["pos"] >= 0
-            pos, who = c["pos"][m], c["key"][m]
-            o = np.argsort(pos, kind="stable")
-            pos, who = pos[o], who[o]
-            new = _changes(pos)
-            bad.append(pos[~new & (who != np.r_[who[:1], who[:-1]])])   # two records at one position in this kind
-            pos, who = pos[new], who[new]
-            if len(at):
-                j = np.minimum(np.searchsorted(at, pos), len(at) - 1)
-                hit = at[j] == pos
-                bad.append(pos[hit & (ident[j] != who)])
-            else:
-                hit = np.zeros(len(pos), dtype=bool)
-            merged = np.r_[at, pos[~hit]]
-            o = np.argsort(merged, kind="stable")
-            at, ident = merged[o], np.r_[ident, who[~hit]][o]
+            pos, who = _sel(c["pos"], m), _sel(c["key"], m)
+            if not len(at):   # the first kind's positions are the table
+                at, ident = _by_position(pos, who, bad)
+                continue
+            # a row at a position of the table holding another record is inconsistent, whether its kind holds
+            # one record there or several (they cannot all be the table's); only the rest are sorted
+            hit = _found(at, ident, pos, who, bad)
+            if hit.all():   # the usual case: every position was seen by a kind before (no merge, no sort)
+                continue
+            pos, who = _by_position(pos[~hit], who[~hit], bad)   # the new positions, none in the table
+            at_, ident_ = at, ident
+            del at, ident, hit
+            where = np.searchsorted(at_, pos)   # the table stays sorted: insert them in place of a re-sort
+            at, ident = np.insert(at_, where, pos), np.insert(ident_, where, who)
+            del at_, ident_, where
+        del at, ident, pos, who
         bad = _distinct(np.concatenate(bad))
         rows = [(c["pos"][h], c["key"][h], c["t"][h]) for c in seen for h in [_member(c["pos"], bad) & (c["pos"] >= 0)]]
         pos, who, t = (np.concatenate([r[i] for r in rows]) for i in range(3))
@@ -689,8 +725,9 @@ def _pairs(key: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return key, pos
     o = _order(key, (pos,))
     key, pos = key[o], pos[o]
+    del o
     new = _changes(key, pos)
-    return key[new], pos[new]
+    return _sel(key, new), _sel(pos, new)
 
 
 def _by_group_then_offset(g: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -700,6 +737,40 @@ def _by_group_then_offset(g: np.ndarray, pos: np.ndarray) -> np.ndarray:
     if len(g) and int(g.max()) >= columns.MAX_PARTITION:
         return np.lexsort((pos, g))
     return np.argsort((g << columns.POS_BITS) | (pos & ((1 << columns.POS_BITS) - 1)), kind="stable")
+
+
+def _by_position(pos: np.ndarray, who: np.ndarray, bad: list) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct positions and the record of each one's first row; appends to `bad` the positions
+    whose rows hold more than one record."""
+    o = np.argsort(pos, kind="stable")
+    pos, who = pos[o], who[o]
+    del o
+    new = _changes(pos)
+    again = np.flatnonzero(~new)   # rows at the position of the row before (never the first row)
+    bad.append(pos[again[who[again] != who[again - 1]]])
+    return _sel(pos, new), _sel(who, new)
+
+
+def _found(at: np.ndarray, ident: np.ndarray, pos: np.ndarray, who: np.ndarray, bad: list) -> np.ndarray:
+    """Which positions `pos` are in the sorted distinct `at`; appends to `bad` those where `ident` (the record
+    at `at`) is not `who`. A slice at a time, so the index arrays stay small beside whole columns."""
+    hit = np.empty(len(pos), dtype=bool)
+    for s in range(0, len(pos), columns.CHUNK):
+        p, w = pos[s:s + columns.CHUNK], who[s:s + columns.CHUNK]
+        j = np.minimum(np.searchsorted(at, p), len(at) - 1)
+        h = hit[s:s + columns.CHUNK]
+        np.equal(at[j], p, out=h)
+        bad.append(p[h & (ident[j] != w)])
+    return hit
+
+
+def _placed(key: np.ndarray, pos: np.ndarray):
+    """(key, pos) of the rows of this run's records at a position, columns.CHUNK rows at a time: the
+    temporaries of a whole-column expression over them would be as long as the columns."""
+    for s in range(0, len(key), columns.CHUNK):
+        k, p = key[s:s + columns.CHUNK], pos[s:s + columns.CHUNK]
+        m = (k >= 0) & (p >= 0)
+        yield _sel(k, m), _sel(p, m)
 
 
 def _sel(a: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -732,7 +803,7 @@ def _group(keys: np.ndarray, part: np.ndarray) -> np.ndarray:
 def _distinct(a: np.ndarray) -> np.ndarray:
     """Sorted distinct values (np.unique's hash path is many times slower than a sort here)."""
     s = np.sort(a, kind="stable")   # timsort: fast on the nearly sorted columns of a history
-    return s[_changes(s)]
+    return _sel(s, _changes(s))      # s is our own copy: returned as is when already distinct
 
 
 def _codes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -761,9 +832,13 @@ def _changes(*cols: np.ndarray) -> np.ndarray:
 
 def _member(query: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """query in keys, for sorted distinct `keys` (np.isin would first np.unique the query)."""
+    out = np.zeros(len(query), dtype=bool)
     if not len(keys):
-        return np.zeros(len(query), dtype=bool)
-    return keys[np.minimum(np.searchsorted(keys, query), len(keys) - 1)] == query
+        return out
+    for s in range(0, len(query), columns.CHUNK):   # a slice at a time: no index array as long as the query
+        q = query[s:s + columns.CHUNK]
+        np.equal(keys[np.minimum(np.searchsorted(keys, q), len(keys) - 1)], q, out=out[s:s + columns.CHUNK])
+    return out
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray, default) -> np.ndarray:
