@@ -448,8 +448,8 @@ class _Reconciler:
 
     def _group_codes(self, groups: np.ndarray) -> np.ndarray:
         """Codes of groups that order as the groups do: their index in the roster's sorted groups (which
-        hold every placed row's group), sparing the sort of _codes; _codes when they could pass the 23 bits
-        that _reordered packs them in."""
+        hold every placed row's group: every log row is, the loader refusing an offset without a partition),
+        sparing the sort of _codes; _codes when they could pass the 23 bits that _reordered packs them in."""
         if len(self._groups) >= columns.MAX_PARTITION:
             return _codes(groups)[1]
         return np.searchsorted(self._groups, groups).astype(np.int64, copy=False)
