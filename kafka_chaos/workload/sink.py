@@ -71,6 +71,7 @@ class Sink(Worker):
         client = bootstrapped(s["bootstrap"], functools.partial(
             KafkaConsumer, group_id=self.sink.get("group") or s["group"], **config), timeout_ms)
         self.pending: set = set()
+        self.idle_at = None   # when _idle_report next speaks
         self.dropped: dict[int, int] = {}   # partition -> first offset of records dropped while pending
         partitions(client, self.topic)   # the topic in the client's metadata before it joins its group
         client.subscribe(topics=[self.topic], listener=Reposition(client, self.pending))
@@ -87,6 +88,7 @@ class Sink(Worker):
                     break
                 batch = client.poll(timeout_ms=POLL_MS)
                 self.note_assignment(client)
+                self._idle_report(client)
                 records = self._unpending(batch)
                 if records:
                     self.history.append_many(record_events(POLL, records, time.time(), self.run_id,
@@ -98,6 +100,19 @@ class Sink(Worker):
             client.close(autocommit=False)
             self.db.close()
             self.publish(force=True)
+
+    def _idle_report(self, client) -> None:
+        """Every 10 s while it has partitions and has polled nothing, say in its log what it waits on (ci29: a
+        sink assigned all three partitions polled nothing for 80 s while the consumer beside it read them all)."""
+        now = time.time()
+        if self.counters["polled"] or not self.counters.get("assigned"):
+            return
+        if self.idle_at is not None and now >= self.idle_at:
+            print(f"sink-{self.instance}: nothing polled yet; assigned {sorted(tp.partition for tp in client.assignment())}"
+                  f", paused {sorted(tp.partition for tp in client.paused())}, pending "
+                  f"{sorted(tp.partition for tp in self.pending)}", flush=True)
+        if self.idle_at is None or now >= self.idle_at:
+            self.idle_at = now + 10.0
 
     def _unpending(self, batch) -> list:
         """The batch's records, less those of partitions still to be positioned (kept out of the history:

@@ -249,8 +249,11 @@ def test_bandwidth_limit_slows_replicated_writes(healthy, topic, engine):
     limited = timed_writes(healthy, topic, 0, 300)
     start = heal(engine, 5)
     after = timed_writes(healthy, topic, 0, 300)
-    assert limited > 2.0 and limited > 3 * baseline, (baseline, limited)
-    assert after < limited / 2
+    # both followers fetch every byte through the leader's 512 kbit egress: ~9.4 s at the least
+    floor = 300 * 1000 * 8 * 2 / 512_000
+    # unlimited before or after the limit (ci29: the run before it took 8.9 s on a loaded machine, after it fast)
+    quick = min(baseline, after)
+    assert limited > floor / 2 and limited > 3 * quick, (baseline, limited, after)
     print(f"bandwidth 512kbit: 300 KB acks=all in {baseline:.2f}s -> {limited:.2f}s -> {after:.2f}s after heal "
           f"({time.time() - start:.1f}s)")
 
