@@ -53,6 +53,18 @@ class Reposition(ConsumerRebalanceListener):
             self.pending.update(assigned)
 
 
+def _fetch_states(client) -> dict:
+    """Partition -> why kafka-python would or would not fetch it, read from its internals for a diagnostic only
+    (position valid, awaiting a reset, awaiting KIP-320 validation); {} where those internals differ."""
+    try:
+        states = client._subscription.assignment   # noqa: SLF001 - a diagnostic; never decides anything
+        return {tp.partition: {"valid": bool(st.has_valid_position), "reset": bool(st.awaiting_reset),
+                               "validating": bool(getattr(st, "_awaiting_validation", False)), "paused": bool(st.paused)}
+                for tp, st in list(states.items())}
+    except Exception:  # noqa: BLE001 - another kafka-python version: say nothing rather than fail the sink
+        return {}
+
+
 class Sink(Worker):
     role = "sink"
 
@@ -110,7 +122,7 @@ class Sink(Worker):
         if self.idle_at is not None and now >= self.idle_at:
             print(f"sink-{self.instance}: nothing polled yet; assigned {sorted(tp.partition for tp in client.assignment())}"
                   f", paused {sorted(tp.partition for tp in client.paused())}, pending "
-                  f"{sorted(tp.partition for tp in self.pending)}", flush=True)
+                  f"{sorted(tp.partition for tp in self.pending)}; fetch states {_fetch_states(client)}", flush=True)
         if self.idle_at is None or now >= self.idle_at:
             self.idle_at = now + 10.0
 
