@@ -22,6 +22,14 @@ DRAIN_FLAG = "drain"
 CRASH_POINT = "crash-point-{role}"   # present: the worker kills itself at its next crash point (see crash_point)
 
 
+def write_status(run_dir: Path, role: str, instance: int, values: dict) -> None:
+    """RUN_DIR/status/<role>-<instance>.json (atomic rename): a worker's counters and pid, read by the progress
+    display, the runner and `kchaos heal`."""
+    folder = Path(run_dir) / "status"
+    folder.mkdir(exist_ok=True)
+    write_atomic(folder / f"{role}-{instance}.json", json.dumps(values))
+
+
 class Worker:
     """What every worker shares: settings, its history writer, a stop flag set by SIGTERM, counters."""
 
@@ -65,10 +73,7 @@ class Worker:
         if not force and now - self._status_at < 0.5:
             return
         self._status_at = now
-        folder = self.run_dir / "status"
-        folder.mkdir(exist_ok=True)
-        write_atomic(folder / f"{self.role}-{self.instance}.json",
-                     json.dumps({**self.counters, "t": now, "pid": os.getpid()}))
+        write_status(self.run_dir, self.role, self.instance, {**self.counters, "t": now, "pid": os.getpid()})
 
 
 def read_status(run_dir: Path) -> dict[str, dict]:

@@ -117,7 +117,8 @@ def process(records, ids, pause: float, writer: history.HistoryWriter, out_of_ti
     processed (the crash point mid-batch)."""
     half = len(records) // 2 if len(records) >= 2 else -1
     if not pause:
-        for lo, hi in ((0, max(half, 0)), (max(half, 0), len(records))):
+        cut = max(half, 0)
+        for lo, hi in ((0, cut), (cut, len(records))):
             if lo == half:
                 midway()
             if lo < hi and not out_of_time():

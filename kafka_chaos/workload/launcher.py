@@ -12,7 +12,7 @@ from pathlib import Path
 from kafka_chaos.errors import ClusterError
 from kafka_chaos.files import write_atomic
 from kafka_chaos.history import ROLES
-from kafka_chaos.workload import CRASH_POINT, SETTINGS
+from kafka_chaos.workload import CRASH_POINT, SETTINGS, write_status
 
 POINT_WAIT = 10.0   # seconds a worker gets to reach its crash point
 
@@ -38,8 +38,7 @@ class Workers:
         self.procs[role].append(proc)
         # its pid on record at once (the worker publishes it too, once its imports are done, which took seconds
         # under load): `kchaos heal` after a SIGKILLed kchaos finds a worker that had not got that far
-        (self.run_dir / "status").mkdir(exist_ok=True)
-        write_atomic(self.run_dir / "status" / f"{role}-{instance}.json", json.dumps({"pid": proc.pid, "t": time.time()}))
+        write_status(self.run_dir, role, instance, {"pid": proc.pid, "t": time.time()})
         return f"{role}-{instance} (pid {proc.pid})"
 
     def current(self, role: str) -> subprocess.Popen | None:
